@@ -1,0 +1,53 @@
+// A recording named on the command line: a .tap file, `-` (standard input, read into memory),
+// and the later segments of its session (`NAME.segK.tap` beside it whose header links back).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tap/format/session_reader.hpp"
+#include "tap/support/result.hpp"
+
+namespace tap::replay {
+
+struct RecordingArg {
+  std::string path;
+  std::optional<std::string> time;  // the T of FILE@T
+};
+
+// FILE@T → {FILE, T}, split at the last '@' (docs/cli.md). An argument that names an existing
+// file as a whole is that file, so a file name with an '@' in it still opens.
+RecordingArg split_recording_arg(std::string_view arg);
+
+class Recording {
+ public:
+  // Opens `path`; "-" reads standard input to its end first.
+  static Result<Recording> open(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  bool is_stdin() const { return stdin_bytes_ != nullptr; }
+  // Bytes in the file (or read from stdin) when opened.
+  uint64_t size() const { return size_; }
+  format::SessionReader& reader() { return *reader_; }
+  const format::SessionInfo& info() const { return reader_->info(); }
+
+  // A second, independent reader of the same bytes (index builds, --follow re-reads).
+  Result<std::unique_ptr<format::SessionReader>> reopen() const;
+  // Replaces the reader (after reopen()).
+  void reset_reader(std::unique_ptr<format::SessionReader> reader);
+
+  // The next segment of this session: a `.segK.tap` file in the same directory whose header
+  // links to this file. Not found: nullopt.
+  std::optional<std::filesystem::path> next_segment() const;
+
+ private:
+  std::string path_;
+  std::shared_ptr<const std::string> stdin_bytes_;
+  uint64_t size_ = 0;
+  std::unique_ptr<format::SessionReader> reader_;
+};
+
+}  // namespace tap::replay
