@@ -268,6 +268,7 @@ class FileReader final : public SessionReader {
     std::vector<Nanos> times(kRing, 0);
     const uint64_t first = seq_;
     uint64_t last = keyframes_.empty() ? 0 : keyframes_.back().seq + 1;
+    std::vector<size_t> unresolved;
     for (;;) {
       auto r = next_event();
       if (!r || *r == nullptr) break;
@@ -278,10 +279,19 @@ class FileReader final : public SessionReader {
       Nanos described = 0;
       if (k->event_seq > 0) {
         uint64_t prev = k->event_seq - 1;
-        described = prev >= first && seq - prev < kRing ? times[prev & (kRing - 1)] : (*r)->time;
+        if (prev >= first && seq - prev < kRing) described = times[prev & (kRing - 1)];
+        else unresolved.push_back(keyframes_.size());
       }
       keyframes_.push_back(KeyframeEntry{frame_offset_, 0, seq, k->event_seq, described});
       last = seq + 1;
+    }
+    // Keyframes naming events before the pass started: one frame decode each.
+    for (size_t i : unresolved) {
+      KeyframeEntry& k = keyframes_[i];
+      k.time = INT64_MAX;  // unusable unless the event is found
+      if (!position_to_seq(k.event_seq - 1)) continue;
+      auto r = next_event();
+      if (r && *r) k.time = (*r)->time;
     }
     rewind();
   }

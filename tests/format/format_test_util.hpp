@@ -25,7 +25,7 @@ class TempDir {
   }
   ~TempDir() {
     std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
+    if (std::getenv("TAP_TEST_KEEP") == nullptr) std::filesystem::remove_all(path_, ec);
   }
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
