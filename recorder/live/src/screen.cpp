@@ -1,0 +1,240 @@
+// Renderers of a live Screen for `tap snapshot` and `tap watch`.
+#include "tap/live/screen.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+#include "tap/support/text.hpp"
+
+namespace tap::live {
+
+namespace {
+
+// The box around a snapshot: light box-drawing characters, as on the product page.
+constexpr std::string_view kTop = "\xe2\x94\x8c", kTopRight = "\xe2\x94\x90",
+                           kBottom = "\xe2\x94\x94", kBottomRight = "\xe2\x94\x98",
+                           kHoriz = "\xe2\x94\x80", kVert = "\xe2\x94\x82";
+
+std::string header(const Screen& s, uint32_t pty_index) {
+  std::string out = "snapshot pty=" + std::to_string(pty_index) + " (" +
+                    std::to_string(s.rows) + "x" + std::to_string(s.cols) + ")";
+  if (s.alt_screen) out += " alt-screen";
+  out += " cursor=" + std::to_string(s.cursor_row) + "," + std::to_string(s.cursor_col);
+  if (!s.cursor_visible) out += " hidden";
+  if (!s.title.empty()) out += " title=\"" + escape_for_terminal(s.title) + "\"";
+  out += "\n";
+  return out;
+}
+
+std::string rule(const Screen& s, std::string_view left, std::string_view right) {
+  std::string out(left);
+  for (int i = 0; i < s.cols; ++i) out += kHoriz;
+  out += right;
+  out += "\n";
+  return out;
+}
+
+// Span text made safe for a terminal. Cells hold printable characters only, but the screen
+// came from untrusted bytes, so anything else is shown escaped rather than interpreted.
+std::string safe(const std::string& text) { return escape_for_terminal(text); }
+
+void append_colour(std::string& out, const Colour& c, bool fg) {
+  switch (c.kind) {
+    case Colour::Kind::default_colour:
+      return;
+    case Colour::Kind::indexed:
+      if (c.index < 8) {
+        out += ";" + std::to_string((fg ? 30 : 40) + c.index);
+      } else if (c.index < 16) {
+        out += ";" + std::to_string((fg ? 90 : 100) + c.index - 8);
+      } else {
+        out += std::string(fg ? ";38;5;" : ";48;5;") + std::to_string(c.index);
+      }
+      return;
+    case Colour::Kind::rgb:
+      out += std::string(fg ? ";38;2;" : ";48;2;") + std::to_string(c.r) + ";" +
+             std::to_string(c.g) + ";" + std::to_string(c.b);
+      return;
+  }
+}
+
+void append_json_colour(std::string& out, const Colour& c) {
+  switch (c.kind) {
+    case Colour::Kind::default_colour:
+      out += "null";
+      return;
+    case Colour::Kind::indexed:
+      out += std::to_string(c.index);
+      return;
+    case Colour::Kind::rgb: {
+      static const char* kHex = "0123456789abcdef";
+      out += "\"#";
+      for (uint8_t v : {c.r, c.g, c.b}) {
+        out += kHex[v >> 4];
+        out += kHex[v & 15];
+      }
+      out += "\"";
+      return;
+    }
+  }
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  append_json_string_body(out, s);
+  out += '"';
+}
+
+// A row's spans as SGR-styled text, ending in the default style.
+std::string ansi_row(const std::vector<Span>& line) {
+  std::string out;
+  bool styled = false;
+  for (const auto& span : line) {
+    if (!span.style.plain()) {
+      out += sgr(span.style);
+      styled = true;
+    } else if (styled) {
+      out += "\x1b[0m";
+      styled = false;
+    }
+    out += safe(span.text);
+  }
+  if (styled) out += "\x1b[0m";
+  return out;
+}
+
+int line_cells(const std::vector<Span>& line) {
+  int cells = 0;
+  for (const auto& span : line) cells += span.cells;
+  return cells;
+}
+
+}  // namespace
+
+std::string Screen::line_text(size_t row) const {
+  if (row >= lines.size()) return {};
+  std::string out;
+  for (const auto& span : lines[row]) out += span.text;
+  size_t end = out.find_last_not_of(' ');
+  out.resize(end == std::string::npos ? 0 : end + 1);
+  return out;
+}
+
+std::string sgr(const Style& st) {
+  if (st.plain()) return {};
+  std::string out = "\x1b[0";
+  if (st.flags & Style::kBold) out += ";1";
+  if (st.flags & Style::kItalic) out += ";3";
+  if (st.underline == 1) out += ";4";
+  if (st.underline == 2) out += ";21";
+  if (st.underline == 3) out += ";4:3";
+  if (st.flags & Style::kBlink) out += ";5";
+  if (st.flags & Style::kReverse) out += ";7";
+  if (st.flags & Style::kConceal) out += ";8";
+  if (st.flags & Style::kStrike) out += ";9";
+  append_colour(out, st.fg, true);
+  append_colour(out, st.bg, false);
+  out += "m";
+  return out;
+}
+
+std::string render_plain_text(const Screen& s) {
+  std::string out;
+  for (size_t r = 0; r < s.lines.size(); ++r) {
+    out += safe(s.line_text(r));
+    out += "\n";
+  }
+  return out;
+}
+
+std::string render_framed_text(const Screen& s, uint32_t pty_index) {
+  std::string out = header(s, pty_index);
+  out += rule(s, kTop, kTopRight);
+  for (const auto& line : s.lines) {
+    out += kVert;
+    for (const auto& span : line) out += safe(span.text);
+    out.append(static_cast<size_t>(std::max(0, s.cols - line_cells(line))), ' ');
+    out += kVert;
+    out += "\n";
+  }
+  out += rule(s, kBottom, kBottomRight);
+  return out;
+}
+
+std::string render_framed_ansi(const Screen& s, uint32_t pty_index) {
+  std::string out = header(s, pty_index);
+  out += rule(s, kTop, kTopRight);
+  for (const auto& line : s.lines) {
+    out += kVert;
+    out += ansi_row(line);
+    out.append(static_cast<size_t>(std::max(0, s.cols - line_cells(line))), ' ');
+    out += kVert;
+    out += "\n";
+  }
+  out += rule(s, kBottom, kBottomRight);
+  return out;
+}
+
+std::string render_json(const Screen& s, uint32_t pty_index) {
+  std::string out = "{\"pty_index\":" + std::to_string(pty_index) +
+                    ",\"cols\":" + std::to_string(s.cols) + ",\"rows\":" + std::to_string(s.rows) +
+                    ",\"cursor\":{\"row\":" + std::to_string(s.cursor_row) +
+                    ",\"col\":" + std::to_string(s.cursor_col) +
+                    ",\"visible\":" + (s.cursor_visible ? "true" : "false") +
+                    "},\"alt_screen\":" + (s.alt_screen ? "true" : "false") + ",\"title\":";
+  append_json_string(out, s.title);
+  out += ",\"lines\":[";
+  for (size_t r = 0; r < s.lines.size(); ++r) {
+    if (r) out += ',';
+    append_json_string(out, s.line_text(r));
+  }
+  out += "],\"spans\":[";
+  for (size_t r = 0; r < s.lines.size(); ++r) {
+    if (r) out += ',';
+    out += '[';
+    int col = 0;
+    bool first = true;
+    for (const auto& span : s.lines[r]) {
+      // Plain runs are implied by `lines`; only styled runs are listed.
+      if (!span.style.plain()) {
+        if (!first) out += ',';
+        first = false;
+        out += "{\"col\":" + std::to_string(col) + ",\"cells\":" + std::to_string(span.cells) +
+               ",\"text\":";
+        append_json_string(out, span.text);
+        out += ",\"fg\":";
+        append_json_colour(out, span.style.fg);
+        out += ",\"bg\":";
+        append_json_colour(out, span.style.bg);
+        const auto f = span.style.flags;
+        struct Flag { uint16_t bit; const char* name; };
+        for (const Flag& fl : {Flag{Style::kBold, "bold"}, Flag{Style::kItalic, "italic"},
+                               Flag{Style::kBlink, "blink"}, Flag{Style::kReverse, "reverse"},
+                               Flag{Style::kConceal, "conceal"}, Flag{Style::kStrike, "strike"}})
+          if (f & fl.bit) out += std::string(",\"") + fl.name + "\":true";
+        if (span.style.underline) out += ",\"underline\":" + std::to_string(span.style.underline);
+        out += '}';
+      }
+      col += span.cells;
+    }
+    out += ']';
+  }
+  out += "]}\n";
+  return out;
+}
+
+std::string render_repaint(const Screen& s) {
+  // Show the buffer the session shows, reset the pen and scroll region, clear, paint rows.
+  std::string out = s.alt_screen ? "\x1b[?1049h" : "\x1b[?1049l";
+  out += "\x1b[0m\x1b[r\x1b[H\x1b[2J";
+  for (size_t r = 0; r < s.lines.size(); ++r) {
+    if (s.lines[r].empty()) continue;
+    out += "\x1b[" + std::to_string(r + 1) + ";1H";
+    out += ansi_row(s.lines[r]);
+  }
+  out += "\x1b[" + std::to_string(s.cursor_row + 1) + ";" + std::to_string(s.cursor_col + 1) + "H";
+  out += s.cursor_visible ? "\x1b[?25h" : "\x1b[?25l";
+  return out;
+}
+
+}  // namespace tap::live

@@ -1,0 +1,300 @@
+// The term worker's loop (docs/live-protocol.md §Term worker).
+#include "tap/worker/term_worker.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <limits>
+
+#include "tap/format/session_reader.hpp"
+#include "tap/live/protocol.hpp"
+#include "tap/support/fd.hpp"
+#include "tap/support/log.hpp"
+
+namespace tap::worker {
+
+namespace {
+
+void append_utf8(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x110000) {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += "\xEF\xBF\xBD";
+  }
+}
+
+live::Colour colour_of(const term::Color& c) {
+  live::Colour out;
+  out.kind = static_cast<live::Colour::Kind>(c.kind);
+  out.index = c.index;
+  out.r = c.r;
+  out.g = c.g;
+  out.b = c.b;
+  return out;
+}
+
+live::Style style_of(const term::Pen& p) {
+  live::Style s;
+  s.fg = colour_of(p.fg);
+  s.bg = colour_of(p.bg);
+  if (p.bold) s.flags |= live::Style::kBold;
+  if (p.italic) s.flags |= live::Style::kItalic;
+  if (p.blink) s.flags |= live::Style::kBlink;
+  if (p.reverse) s.flags |= live::Style::kReverse;
+  if (p.conceal) s.flags |= live::Style::kConceal;
+  if (p.strike) s.flags |= live::Style::kStrike;
+  s.underline = p.underline > 3 ? 1 : p.underline;
+  return s;
+}
+
+void sleep_ns(int64_t ns) {
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  nanosleep(&ts, nullptr);
+}
+
+}  // namespace
+
+live::Screen screen_of(const term::Terminal& t) {
+  live::Screen s;
+  s.cols = static_cast<uint16_t>(t.cols());
+  s.rows = static_cast<uint16_t>(t.rows());
+  term::Cursor cur = t.cursor();
+  s.cursor_row = static_cast<uint16_t>(cur.row < 0 ? 0 : cur.row);
+  s.cursor_col = static_cast<uint16_t>(cur.col < 0 ? 0 : cur.col);
+  s.cursor_visible = cur.visible;
+  s.alt_screen = t.alt_screen();
+  s.title = t.title();
+  s.lines.resize(s.rows);
+  for (int r = 0; r < t.rows(); ++r) {
+    auto& line = s.lines[r];
+    for (int c = 0; c < t.cols(); ++c) {
+      const term::Cell& cell = t.cell(r, c);
+      if (cell.width == 0) continue;  // the right half of a wide character
+      live::Style st = style_of(cell.pen);
+      if (line.empty() || !(line.back().style == st)) {
+        line.push_back(live::Span{st, 0, {}});
+      }
+      live::Span& span = line.back();
+      if (cell.chars[0] == 0) {
+        span.text += ' ';
+      } else {
+        for (char32_t ch : cell.chars) {
+          if (ch == 0) break;
+          append_utf8(span.text, ch);
+        }
+      }
+      uint16_t w = cell.width == 2 && c + 1 < t.cols() ? 2 : 1;
+      span.cells = static_cast<uint16_t>(span.cells + w);
+    }
+  }
+  return s;
+}
+
+std::optional<format::Keyframe> SessionScreen::output(uint64_t seq, std::string_view bytes,
+                                                      bool last) {
+  term_.feed(bytes);
+  output_since_ += bytes.size();
+  if (!last) return std::nullopt;
+  next_seq_ = seq + 1;
+  return maybe_keyframe(seq);
+}
+
+std::optional<format::Keyframe> SessionScreen::resize(uint64_t seq, int cols, int rows) {
+  term_.resize(cols, rows);
+  next_seq_ = seq + 1;
+  return maybe_keyframe(seq);
+}
+
+void SessionScreen::reset(term::Terminal t, uint64_t next_seq) {
+  term_ = std::move(t);
+  next_seq_ = next_seq;
+  output_since_ = 0;
+  scrolled_at_last_ = term_.scrolled_lines();
+}
+
+std::optional<format::Keyframe> SessionScreen::maybe_keyframe(uint64_t seq) {
+  if (!keyframes_enabled) return std::nullopt;
+  // tap::term's rule (keyframer.hpp): 256 KiB of output or ~4,096 scrolled lines at 120×40,
+  // scaled by 4,800 / (rows × cols); only where the parser is between sequences.
+  uint64_t cells = static_cast<uint64_t>(term_.rows()) * static_cast<uint64_t>(term_.cols());
+  uint64_t lines_due = cells == 0 ? rule_.scrolled_lines : rule_.scrolled_lines * 4800 / cells;
+  if (lines_due == 0) lines_due = 1;
+  uint64_t scrolled = term_.scrolled_lines() - scrolled_at_last_;
+  if (output_since_ < rule_.output_bytes && scrolled < lines_due) return std::nullopt;
+  if (!term_.keyframe_safe()) return std::nullopt;
+  output_since_ = 0;
+  scrolled_at_last_ = term_.scrolled_lines();
+  return format::Keyframe{seq + 1, term_.save()};
+}
+
+Result<term::Terminal> rebuild_from_file(const std::string& path, uint64_t until_seq,
+                                         int64_t wait_ns) {
+  term::Terminal t(80, 24);
+  if (until_seq == 0) return t;
+  uint64_t applied_next = 0;  // every event below this seq is in `t`
+  format::Nanos last_time = 0;
+  bool first = true;
+  int64_t waited = 0;
+  for (;;) {
+    TAP_TRY(auto reader, format::SessionReader::open(path));
+    if (first) {
+      TAP_TRY(auto kf, reader->seek_keyframe(std::numeric_limits<format::Nanos>::max()));
+      if (kf && kf->event_seq <= until_seq) {
+        TAP_TRY(t, term::Terminal::restore(kf->state));
+        applied_next = kf->event_seq;
+      } else if (kf) {
+        // A keyframe beyond what was asked for: replay from the start instead.
+        TAP_CHECK(reader->seek(0));
+      }
+      first = false;
+    } else {
+      TAP_CHECK(reader->seek(last_time));
+    }
+    for (;;) {
+      if (applied_next >= until_seq) return t;
+      uint64_t seq = reader->next_seq();
+      TAP_TRY(const format::Event* ev, reader->next());
+      if (ev == nullptr) break;
+      if (seq < applied_next) continue;
+      if (seq >= until_seq) return t;
+      if (const auto* out = ev->get<format::Output>()) {
+        t.feed(out->data);
+      } else if (const auto* rz = ev->get<format::Resize>()) {
+        t.resize(rz->cols, rz->rows);
+      }
+      applied_next = seq + 1;
+      last_time = ev->time;
+    }
+    // The daemon flushes at least every second: wait for the rest to reach the file.
+    if (waited >= wait_ns)
+      return fail(ErrorKind::truncated, path + ": events up to " + std::to_string(until_seq) +
+                                            " did not reach the file (have " +
+                                            std::to_string(applied_next) + ")");
+    sleep_ns(100'000'000);
+    waited += 100'000'000;
+  }
+}
+
+namespace {
+
+class WorkerLoop {
+ public:
+  explicit WorkerLoop(const WorkerOptions& o) : o_(o), reader_(live::worker::kMaxFrame) {}
+
+  Result<int> run() {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(o_.fd, buf, sizeof buf);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Error::from_errno("read from taprec", errno);
+      }
+      if (n == 0) return 0;  // taprec closed the channel: done
+      reader_.append(std::string_view(buf, static_cast<size_t>(n)));
+      for (;;) {
+        TAP_TRY(auto frame, reader_.next());
+        if (!frame) break;
+        TAP_TRY(auto msg, live::worker::decode(*frame));
+        TAP_CHECK(handle(msg));
+      }
+      if (!out_.empty()) {
+        TAP_CHECK(write_all(o_.fd, out_));
+        out_.clear();
+      }
+    }
+  }
+
+ private:
+  Result<void> handle(const live::worker::Message& m) {
+    using live::worker::Type;
+    switch (m.type) {
+      case Type::open: {
+        auto s = std::make_unique<SessionScreen>(m.cols, m.rows, o_.rule);
+        s->keyframes_enabled = o_.keyframes;
+        sessions_[m.sid] = std::move(s);
+        return {};
+      }
+      case Type::close:
+        sessions_.erase(m.sid);
+        return {};
+      default:
+        break;
+    }
+    auto it = sessions_.find(m.sid);
+    if (it == sessions_.end()) {
+      if (m.type == Type::snapshot)
+        live::worker::encode_screen(out_, m.tag, m.sid, 0, nullptr, "no such session");
+      return {};
+    }
+    SessionScreen& s = *it->second;
+    std::optional<format::Keyframe> kf;
+    switch (m.type) {
+      case Type::output:
+        kf = s.output(m.seq, m.bytes, true);
+        break;
+      case Type::output_part:
+        kf = s.output(m.seq, m.bytes, false);
+        break;
+      case Type::resize:
+        kf = s.resize(m.seq, m.cols, m.rows);
+        break;
+      case Type::snapshot: {
+        live::Screen screen = screen_of(s.terminal());
+        live::worker::encode_screen(out_, m.tag, m.sid, s.next_seq(), &screen, {});
+        break;
+      }
+      case Type::resync: {
+        std::string path(m.bytes);
+        auto t = rebuild_from_file(path, m.seq, o_.resync_wait_ns);
+        if (t.ok()) {
+          s.reset(std::move(t).value(), m.seq);
+          s.keyframes_enabled = o_.keyframes;
+          live::worker::encode_resynced(out_, m.sid, m.seq, true, {});
+        } else {
+          // The screen is unknown: keep serving snapshots of what follows, never keyframes.
+          s.reset(term::Terminal(s.terminal().cols(), s.terminal().rows()), m.seq);
+          s.keyframes_enabled = false;
+          live::worker::encode_resynced(out_, m.sid, m.seq, false, t.error().what());
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    if (kf) live::worker::encode_keyframe(out_, m.sid, kf->event_seq, kf->state);
+    // Replies leave in batches, but a big backlog is not held back.
+    if (out_.size() > (1u << 20)) {
+      TAP_CHECK(write_all(o_.fd, out_));
+      out_.clear();
+    }
+    return {};
+  }
+
+  WorkerOptions o_;
+  live::FrameReader reader_;
+  std::string out_;
+  std::unordered_map<uint64_t, std::unique_ptr<SessionScreen>> sessions_;
+};
+
+}  // namespace
+
+Result<int> run_worker(const WorkerOptions& options) {
+  if (options.sandbox) TAP_CHECK(enter_sandbox());
+  WorkerLoop loop(options);
+  return loop.run();
+}
+
+}  // namespace tap::worker
