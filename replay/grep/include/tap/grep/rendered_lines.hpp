@@ -1,0 +1,92 @@
+// RenderedLines: turns a session's output into the lines its screen showed (docs/tapgrep.md
+// §Rendered lines).
+//
+// A row's text is emitted when it scrolls out of the screen or of a scroll region, just before
+// it is overwritten with different content, at an alternate-screen switch or a resize, and at
+// the end of the recording. Writing into blank cells of a row (typing at a prompt, painting a
+// row out of order) is not overwriting: the row grows and is emitted once, complete. A row that
+// is emitted again with the same text at the same place (a repaint) merges into the earlier
+// emission. Each line carries the time its text last changed, so that moment's screen shows it.
+//
+// Rows are compared after each output event (one read of the pty master: what a terminal draws
+// in one go); rows that changed are found by tap::term's row generations and matched against
+// the previous screen by content, so lines that only moved (scrolling, inserted lines) are not
+// taken for overwritten ones.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tap/format/event.hpp"
+#include "tap/term/terminal.hpp"
+
+namespace tap::grep {
+
+class LineConsumer {
+ public:
+  virtual ~LineConsumer() = default;
+  // One rendered line: UTF-8, trailing blanks trimmed, never empty, no '\n'. `time` is when
+  // the text last changed (ns from the session start).
+  virtual void line(std::string_view text, format::Nanos time) = 0;
+};
+
+class RenderedLines final : public term::LineSink {
+ public:
+  explicit RenderedLines(LineConsumer& out);
+  ~RenderedLines() override;
+  RenderedLines(const RenderedLines&) = delete;
+  RenderedLines& operator=(const RenderedLines&) = delete;
+
+  // Applies one event (output, resize and a leading keyframe matter; the rest is ignored).
+  void apply(const format::Event& event);
+  void output(format::Nanos time, std::string_view bytes);
+  void resize(format::Nanos time, int cols, int rows);
+  // Starts from a saved terminal state (a segment that begins with a keyframe). False when the
+  // state does not restore; the search then starts from a blank screen.
+  bool restore(format::Nanos time, std::string_view state);
+  // The end of the recording: every row still on a screen that was not emitted yet.
+  void finish(format::Nanos time);
+
+  // term::LineSink
+  void scrolled_out(term::Buffer buffer, int row, std::string_view text) override;
+
+ private:
+  struct Row {
+    std::string text;
+    uint64_t hash = 0;
+    format::Nanos since = 0;  // when `text` became this row's content
+    uint64_t gen = 0;         // the terminal's row generation when `text` was read
+    bool emitted = false;     // `text` was already emitted and has not changed since
+    bool resolved = false;    // its fate in the current event is decided
+  };
+  struct Screen {
+    std::vector<Row> rows;
+    std::vector<std::string> last_in_place;  // the last text emitted from this row in place
+    int scrolled = 0;                        // rows scrolled out during the current event
+    int scroll_top = 0;                      // the row the last one scrolled out of
+    int scroll_next = 0;                     // the old row the next one is expected to be
+  };
+
+  void ensure_terminal(int cols, int rows);
+  void snapshot_all(format::Nanos time);
+  // Compares a buffer with the last snapshot, emits overwritten rows; true if it changed.
+  bool reconcile(term::Buffer buffer, format::Nanos now, bool resized);
+  // Emits every row of a buffer not emitted yet (switch, resize, end).
+  void emit_all(term::Buffer buffer);
+
+  LineConsumer& out_;
+  std::optional<term::Terminal> term_;
+  Screen screens_[2];
+  format::Nanos now_ = 0;
+  bool alt_ = false;
+  // Scratch reused across events so the hot path does not allocate.
+  std::vector<Row> fresh_;
+  std::vector<int> changed_;
+  std::vector<char> claimed_;
+  std::vector<int> pos_to_k_;
+};
+
+}  // namespace tap::grep

@@ -1,0 +1,296 @@
+#include "tap/grep/rendered_lines.hpp"
+
+#include <cstring>
+
+namespace tap::grep {
+
+namespace {
+
+using term::Buffer;
+
+uint64_t hash_text(std::string_view s) {
+  // FNV-1a: rows are short and this only has to tell rows apart before a full compare.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+size_t seq_len(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+  return i + n <= s.size() ? n : s.size() - i;
+}
+
+// True when `next` keeps every non-blank character of `prev` in its place: the row only gained
+// text in blank cells (typing at a prompt, a screen painted out of order), nothing was lost.
+bool covers(std::string_view prev, std::string_view next) {
+  size_t i = 0, j = 0;
+  while (i < prev.size()) {
+    const size_t lp = seq_len(prev, i);
+    const size_t ln = j < next.size() ? seq_len(next, j) : 0;
+    if (!(lp == 1 && prev[i] == ' ')) {
+      if (ln != lp || std::memcmp(prev.data() + i, next.data() + j, lp) != 0) return false;
+    }
+    i += lp;
+    j += ln;
+  }
+  return true;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+RenderedLines::RenderedLines(LineConsumer& out) : out_(out) {}
+
+RenderedLines::~RenderedLines() {
+  if (term_) term_->set_line_sink(nullptr);
+}
+
+void RenderedLines::apply(const format::Event& event) {
+  switch (event.kind()) {
+    case format::EventKind::output:
+      output(event.time, event.get<format::Output>()->data);
+      break;
+    case format::EventKind::resize: {
+      const auto* r = event.get<format::Resize>();
+      resize(event.time, r->cols, r->rows);
+      break;
+    }
+    case format::EventKind::keyframe:
+      // Only a keyframe before any output matters: a segment that starts mid-session.
+      if (!term_) restore(event.time, event.get<format::Keyframe>()->state);
+      break;
+    default:
+      break;
+  }
+}
+
+void RenderedLines::ensure_terminal(int cols, int rows) {
+  if (term_) return;
+  term_.emplace(cols, rows);
+  term_->set_line_sink(this);
+  snapshot_all(now_);
+}
+
+void RenderedLines::snapshot_all(format::Nanos time) {
+  const int rows = term_->rows();
+  for (int b = 0; b < 2; ++b) {
+    const auto buf = static_cast<Buffer>(b);
+    Screen& s = screens_[b];
+    s.rows.assign(rows, Row{});
+    s.last_in_place.assign(rows, std::string());
+    for (int r = 0; r < rows; ++r) {
+      Row& row = s.rows[r];
+      row.text = term_->row_text(buf, r);
+      row.hash = hash_text(row.text);
+      row.gen = term_->row_generation(buf, r);
+      row.since = time;
+    }
+  }
+  alt_ = term_->alt_screen();
+}
+
+bool RenderedLines::restore(format::Nanos time, std::string_view state) {
+  auto restored = term::Terminal::restore(state);
+  if (!restored.ok()) return false;
+  if (term_) term_->set_line_sink(nullptr);
+  term_.emplace(std::move(restored).value());
+  term_->set_line_sink(this);
+  now_ = time;
+  snapshot_all(time);
+  return true;
+}
+
+void RenderedLines::output(format::Nanos time, std::string_view bytes) {
+  now_ = time;
+  ensure_terminal(80, 24);  // no size known yet: the usual default
+  term_->feed(bytes);
+  const bool alt_now = term_->alt_screen();
+  const bool changed_primary = reconcile(Buffer::primary, time, false);
+  const bool changed_alt = reconcile(Buffer::alternate, time, false);
+  // Rows of the buffer that is not shown left the screen at a switch (or changed unseen).
+  const bool hidden_changed = alt_now ? changed_primary : changed_alt;
+  if (alt_now != alt_ || hidden_changed) emit_all(alt_now ? Buffer::primary : Buffer::alternate);
+  alt_ = alt_now;
+}
+
+void RenderedLines::resize(format::Nanos time, int cols, int rows) {
+  now_ = time;
+  if (!term_) {
+    ensure_terminal(cols, rows);
+    return;
+  }
+  if (cols == term_->cols() && rows == term_->rows()) return;  // shells re-send the same size
+  emit_all(Buffer::primary);
+  emit_all(Buffer::alternate);
+  term_->resize(cols, rows);
+  reconcile(Buffer::primary, time, true);
+  reconcile(Buffer::alternate, time, true);
+  alt_ = term_->alt_screen();
+}
+
+void RenderedLines::finish(format::Nanos time) {
+  if (!term_) return;
+  now_ = time;
+  const bool alt = term_->alt_screen();
+  emit_all(alt ? Buffer::primary : Buffer::alternate);
+  emit_all(alt ? Buffer::alternate : Buffer::primary);
+}
+
+void RenderedLines::scrolled_out(Buffer buffer, int row, std::string_view text) {
+  Screen& s = screens_[static_cast<int>(buffer)];
+  // The k-th line scrolled out of a region during one event was row top + k before it,
+  // unless it was written during the event itself.
+  int idx = row;
+  if (s.scrolled > 0 && row == s.scroll_top) idx = s.scroll_next;
+  s.scroll_top = row;
+  s.scroll_next = idx + 1;
+  ++s.scrolled;
+  format::Nanos since = now_;
+  if (idx >= 0 && static_cast<size_t>(idx) < s.rows.size()) {
+    Row& old = s.rows[idx];
+    if (!old.resolved && old.text == text) {
+      old.resolved = true;
+      if (old.emitted) return;  // already emitted at a switch or resize, unchanged since
+      since = old.since;
+    }
+  }
+  if (!text.empty()) out_.line(text, since);
+}
+
+bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
+  const int b = static_cast<int>(buffer);
+  Screen& s = screens_[b];
+  const int rows = term_->rows();
+  const int old_rows = static_cast<int>(s.rows.size());
+
+  changed_.clear();
+  for (int r = 0; r < rows; ++r) {
+    if (resized || r >= old_rows || term_->row_generation(buffer, r) != s.rows[r].gen) {
+      changed_.push_back(r);
+    }
+  }
+  if (changed_.empty() && s.scrolled == 0) return false;
+  s.scrolled = 0;
+
+  // The new content of every changed row.
+  const size_t n = changed_.size();
+  if (fresh_.size() < n) fresh_.resize(n);
+  claimed_.assign(n, 0);
+  pos_to_k_.assign(rows, -1);
+  for (size_t k = 0; k < n; ++k) {
+    const int r = changed_[k];
+    Row& f = fresh_[k];
+    f.text = term_->row_text(buffer, r);
+    f.hash = hash_text(f.text);
+    f.gen = term_->row_generation(buffer, r);
+    f.since = now;
+    f.emitted = false;
+    f.resolved = false;
+    pos_to_k_[r] = static_cast<int>(k);
+  }
+
+  // The old rows whose fate is open: those that changed (all of them on a resize).
+  auto old_positions = [&](auto&& fn) {
+    if (resized) {
+      for (int r = 0; r < old_rows; ++r) fn(r);
+    } else {
+      for (int r : changed_) {
+        if (r < old_rows) fn(r);
+      }
+    }
+  };
+
+  // 1. Same text at the same place: the row was repainted, nothing changed.
+  old_positions([&](int r) {
+    Row& old = s.rows[r];
+    if (old.resolved) return;
+    if (old.text.empty()) {
+      old.resolved = true;
+      return;
+    }
+    const int k = r < rows ? pos_to_k_[r] : -1;
+    if (k >= 0 && !claimed_[k] && fresh_[k].hash == old.hash && fresh_[k].text == old.text) {
+      fresh_[k].since = old.since;
+      fresh_[k].emitted = old.emitted;
+      claimed_[k] = 1;
+      old.resolved = true;
+    }
+  });
+
+  // 2. The same text elsewhere: the line moved (scrolled inside a region, lines inserted).
+  // Lines move together, so the last shift found is tried first.
+  int shift = 0;
+  old_positions([&](int r) {
+    Row& old = s.rows[r];
+    if (old.resolved) return;
+    const int guess = r - shift;
+    int found = -1;
+    if (guess >= 0 && guess < rows) {
+      const int k = pos_to_k_[guess];
+      if (k >= 0 && !claimed_[k] && fresh_[k].hash == old.hash && fresh_[k].text == old.text) found = k;
+    }
+    for (size_t k = 0; found < 0 && k < n; ++k) {
+      if (!claimed_[k] && fresh_[k].hash == old.hash && fresh_[k].text == old.text) found = static_cast<int>(k);
+    }
+    if (found < 0) return;
+    shift = r - changed_[found];
+    fresh_[found].since = old.since;
+    fresh_[found].emitted = old.emitted;
+    claimed_[found] = 1;
+    old.resolved = true;
+  });
+
+  // 3. What is left was changed in place: grown into blank cells, or overwritten.
+  old_positions([&](int r) {
+    Row& old = s.rows[r];
+    if (old.resolved) return;
+    old.resolved = true;
+    const int k = r < rows ? pos_to_k_[r] : -1;
+    if (k >= 0 && !claimed_[k]) {
+      Row& f = fresh_[k];
+      if (resized && starts_with(old.text, f.text)) {
+        // Cut short by a narrower screen: the whole text was just emitted.
+        f.since = old.since;
+        f.emitted = old.emitted;
+        claimed_[k] = 1;
+        return;
+      }
+      if (covers(old.text, f.text)) {
+        claimed_[k] = 1;  // grown: emitted later, complete
+        return;
+      }
+    }
+    if (!old.emitted && old.text != s.last_in_place[r]) out_.line(old.text, old.since);
+    s.last_in_place[r] = old.text;
+  });
+
+  // Install the new rows.
+  if (resized) {
+    s.rows.resize(rows);
+    s.last_in_place.resize(rows);
+  }
+  for (size_t k = 0; k < n; ++k) std::swap(s.rows[changed_[k]], fresh_[k]);
+  for (Row& row : s.rows) row.resolved = false;
+  return true;
+}
+
+void RenderedLines::emit_all(Buffer buffer) {
+  Screen& s = screens_[static_cast<int>(buffer)];
+  for (size_t r = 0; r < s.rows.size(); ++r) {
+    Row& row = s.rows[r];
+    if (row.emitted || row.text.empty()) continue;
+    row.emitted = true;
+    if (row.text == s.last_in_place[r]) continue;  // a repaint of what was emitted here last
+    out_.line(row.text, row.since);
+    s.last_in_place[r] = row.text;
+  }
+}
+
+}  // namespace tap::grep

@@ -1,0 +1,239 @@
+// Rendered lines: cases a raw-stream grep gets wrong and only a terminal model gets right.
+#include "tap/grep/rendered_lines.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tap::grep {
+namespace {
+
+using format::Nanos;
+constexpr Nanos kS = 1'000'000'000;
+constexpr Nanos kMs = 1'000'000;
+
+struct Collect : LineConsumer {
+  std::vector<std::pair<std::string, Nanos>> lines;
+  void line(std::string_view text, Nanos time) override { lines.emplace_back(std::string(text), time); }
+  int count(std::string_view needle) const {
+    int n = 0;
+    for (const auto& l : lines) n += l.first.find(needle) != std::string::npos;
+    return n;
+  }
+  int count_exact(std::string_view text) const {
+    int n = 0;
+    for (const auto& l : lines) n += l.first == text;
+    return n;
+  }
+  Nanos time_of(std::string_view text) const {
+    for (const auto& l : lines) {
+      if (l.first == text) return l.second;
+    }
+    return -1;
+  }
+  std::string dump() const {
+    std::string s;
+    for (const auto& l : lines) s += std::to_string(l.second / kMs) + "ms |" + l.first + "|\n";
+    return s;
+  }
+};
+
+// Feeds output events and keeps the raw bytes, to show what a raw grep would have seen.
+struct Session {
+  Collect out;
+  RenderedLines lines{out};
+  std::string raw;
+  Nanos t = 0;
+  void size(int cols, int rows) { lines.resize(t, cols, rows); }
+  void put(Nanos at, std::string_view bytes) {
+    t = at;
+    raw += bytes;
+    lines.output(at, bytes);
+  }
+  // Each byte in its own read, 10 ms apart, as typing echoes.
+  void type(std::string_view keys) {
+    for (char c : keys) put(t + 10 * kMs, std::string_view(&c, 1));
+  }
+  void end() { lines.finish(t + kS); }
+};
+
+TEST(RenderedLines, AReadlineLineEditedInPlaceIsFoundAsItWasShown) {
+  Session s;
+  s.size(60, 10);
+  s.put(1 * kS, "$ ");
+  s.type("iptbles -F");
+  // Home, then Right twice... readline moves with \b; insert 'a' reprints the tail and backs up.
+  s.put(3 * kS, "\b\b\b\b\b\b\b");
+  s.put(4 * kS, "ables -F\b\b\b\b\b\b\b");
+  // Home and insert "sudo  " (one space too many): readline redraws from the line start.
+  s.put(5 * kS, "\r$ sudo  iptables -F\r$ sudo ");
+  // Delete the extra space under the cursor: ESC[1P.
+  s.put(6 * kS, "\x1b[1P");
+  // End, type " --now", then Ctrl-U/K-style erase back: ESC[K after moving left.
+  s.put(7 * kS, "iptables -F");
+  s.type(" --now");
+  s.put(8 * kS, "\b\b\b\b\b\b\x1b[K");
+  s.put(9 * kS, "\r\n");
+  s.put(10 * kS, "done\r\n$ ");
+  s.end();
+
+  ASSERT_EQ(s.raw.find("sudo iptables -F"), std::string::npos) << "the raw stream must not hold it";
+  EXPECT_EQ(s.out.count_exact("$ sudo iptables -F"), 1) << s.out.dump();
+  // Its time is when the row last changed: the ESC[K at 8 s.
+  EXPECT_EQ(s.out.time_of("$ sudo iptables -F"), 8 * kS) << s.out.dump();
+  // Typing into blank cells is growth, not overwriting: no prefixes of the command.
+  EXPECT_EQ(s.out.count_exact("$ iptbl"), 0);
+  EXPECT_EQ(s.out.count_exact("$ i"), 0);
+  EXPECT_EQ(s.out.count_exact("done"), 1);
+}
+
+TEST(RenderedLines, BackspacedTypoShowsBothWhatWasShownAndTheFix) {
+  Session s;
+  s.size(40, 5);
+  s.put(1 * kS, "$ ");
+  s.type("sdo");
+  s.put(2 * kS, "\b\b\x1b[K");
+  s.type("udo");
+  s.put(3 * kS, "\r\n");
+  s.end();
+  EXPECT_EQ(s.raw.find("sudo"), std::string::npos);
+  EXPECT_EQ(s.out.count_exact("$ sdo"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.count_exact("$ sudo"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.lines.size(), 2u) << s.out.dump();
+}
+
+TEST(RenderedLines, TextPaintedOutOfOrderIsOneLine) {
+  Session s;
+  s.size(40, 10);
+  s.put(1 * kS, "$ vim\r\n");
+  s.put(2 * kS, "\x1b[?1049h\x1b[H\x1b[2J");
+  s.put(3 * kS, "\x1b[3;7Hworld");
+  s.put(4 * kS, "\x1b[3;1Hhello ");
+  s.put(5 * kS, "\x1b[10;1H:wq");
+  s.put(6 * kS, "\x1b[?1049l");
+  s.put(7 * kS, "$ ");
+  s.end();
+  ASSERT_EQ(s.raw.find("hello world"), std::string::npos);
+  EXPECT_EQ(s.out.count_exact("hello world"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.time_of("hello world"), 4 * kS);
+  EXPECT_EQ(s.out.count("world"), 1) << "a row that only grew is emitted once";
+  EXPECT_EQ(s.out.count_exact("$ vim"), 1) << s.out.dump();
+}
+
+TEST(RenderedLines, LinesScrolledOutOfARegionAreEmittedOnceInOrder) {
+  Session s;
+  s.size(30, 6);
+  s.put(1 * kS, "\x1b[6;1HSTATUS BAR\x1b[1;5r\x1b[1;1H");
+  for (int i = 1; i <= 12; ++i) s.put((1 + i) * kS, "line " + std::to_string(i) + "\r\n");
+  s.end();
+  for (int i = 1; i <= 12; ++i) {
+    const std::string text = "line " + std::to_string(i);
+    EXPECT_EQ(s.out.count_exact(text), 1) << text << "\n" << s.out.dump();
+    EXPECT_EQ(s.out.time_of(text), (1 + i) * kS) << text;
+  }
+  EXPECT_EQ(s.out.count_exact("STATUS BAR"), 1) << s.out.dump();
+  // Scrolled-out lines come first, in order.
+  ASSERT_GE(s.out.lines.size(), 8u);
+  for (int i = 1; i <= 8; ++i) EXPECT_EQ(s.out.lines[i - 1].first, "line " + std::to_string(i));
+}
+
+TEST(RenderedLines, AlternateScreenContentIsFoundAtTheTimeItWasShown) {
+  Session s;
+  s.size(40, 6);
+  s.put(1 * kS, "before\r\n");
+  s.put(2 * kS, "\x1b[?1049h\x1b[H\x1b[2J");
+  s.put(3 * kS, "\x1b[2;3HALT TEXT");
+  s.put(4 * kS, "\x1b[?1049l");
+  s.put(5 * kS, "after\r\n");
+  s.end();
+  EXPECT_EQ(s.out.count_exact("ALT TEXT"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.time_of("ALT TEXT"), 3 * kS);
+  EXPECT_EQ(s.out.count_exact("before"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.time_of("before"), 1 * kS);
+  EXPECT_EQ(s.out.count_exact("after"), 1) << s.out.dump();
+  // ALT TEXT left the screen at 4 s, before "after" was written.
+  size_t alt = 0, after = 0;
+  for (size_t i = 0; i < s.out.lines.size(); ++i) {
+    if (s.out.lines[i].first == "ALT TEXT") alt = i;
+    if (s.out.lines[i].first == "after") after = i;
+  }
+  EXPECT_LT(alt, after);
+}
+
+TEST(RenderedLines, RepaintsOfAnUnchangedRowAreNotRepeated) {
+  Session s;
+  s.size(40, 5);
+  for (int i = 0; i < 10; ++i) {
+    std::string header = "top - load 0." + std::to_string(i) + "\r\n  PID USER     COMMAND\r\n    1 root     init";
+    if (i % 2 == 0) {
+      s.put((1 + i) * kS, "\x1b[H\x1b[2J" + header);  // clear and redraw in one read
+    } else {
+      s.put((1 + i) * kS, "\x1b[H\x1b[2J");  // clear in one read, redraw in the next
+      s.put((1 + i) * kS + 100 * kMs, header);
+    }
+  }
+  s.end();
+  EXPECT_EQ(s.out.count_exact("  PID USER     COMMAND"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.count_exact("    1 root     init"), 1) << s.out.dump();
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(s.out.count_exact("top - load 0." + std::to_string(i)), 1) << i << "\n" << s.out.dump();
+  }
+}
+
+TEST(RenderedLines, WideCharactersAreWholeCharacters) {
+  Session s;
+  s.size(20, 4);
+  s.put(1 * kS, "漢字テスト ok");
+  s.put(2 * kS, "\x1b[1;5Hテ");  // repaint of the same wide character: no change
+  s.put(3 * kS, "\r\n");
+  s.put(4 * kS, "表示\x1b[1;1Hab");   // a narrow pair over a wide character: overwritten
+  s.end();
+  EXPECT_EQ(s.out.count_exact("漢字テスト ok"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.time_of("漢字テスト ok"), 1 * kS);
+  EXPECT_EQ(s.out.count_exact("表示"), 1) << s.out.dump();
+}
+
+TEST(RenderedLines, AResizeEmitsTheScreenOnceWithoutDuplicates) {
+  Session s;
+  s.size(40, 5);
+  s.put(1 * kS, "a fairly long line of text here\r\nshort\r\n");
+  s.t = 2 * kS;
+  s.size(10, 5);  // narrower: rows are cut
+  s.put(3 * kS, "x");
+  s.end();
+  EXPECT_EQ(s.out.count_exact("a fairly long line of text here"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.count("a fairly"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.count_exact("short"), 1) << s.out.dump();
+}
+
+TEST(RenderedLines, AFloodEmitsEveryLineOnceWithItsTime) {
+  Session s;
+  s.size(80, 24);
+  std::string chunk;
+  int n = 0;
+  for (int ev = 0; ev < 50; ++ev) {
+    chunk.clear();
+    for (int i = 0; i < 37; ++i) chunk += "output line number " + std::to_string(n++) + "\r\n";
+    s.put((ev + 1) * kMs, chunk);
+  }
+  s.end();
+  ASSERT_EQ(s.out.lines.size(), static_cast<size_t>(n)) << s.out.dump();
+  for (int i = 0; i < n; ++i) {
+    EXPECT_EQ(s.out.lines[i].first, "output line number " + std::to_string(i));
+    EXPECT_EQ(s.out.lines[i].second, (i / 37 + 1) * kMs) << i;
+  }
+}
+
+TEST(RenderedLines, OutputBeforeAnySizeUsesEightyByTwentyFour) {
+  Session s;
+  s.put(1 * kS, std::string(100, 'x'));
+  s.end();
+  ASSERT_EQ(s.out.lines.size(), 2u) << s.out.dump();
+  EXPECT_EQ(s.out.lines[0].first, std::string(80, 'x'));
+  EXPECT_EQ(s.out.lines[1].first, std::string(20, 'x'));
+}
+
+}  // namespace
+}  // namespace tap::grep
