@@ -18,6 +18,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Set by the daemon before load; these programs record only while config.owner equals it. */
+const volatile __u32 instance_id = 0;
+
 /* ---- maps ------------------------------------------------------------------------- */
 
 struct {
@@ -253,7 +256,7 @@ static __always_inline void emit_meta(__u8 kind, struct tap_session_key *k,
 
 static __always_inline int enabled(struct tap_config **out) {
   struct tap_config *c = cfg();
-  if (!c || !c->enabled) return 0;
+  if (!c || c->owner != instance_id || instance_id == 0) return 0;
   *out = c;
   return 1;
 }
@@ -283,6 +286,7 @@ static long chunk_cb(__u32 i, void *unused) {
   } else {
     /* The page is not resident: an explicit gap, never silent loss. */
     b->rec.hdr.kind = TAP_REC_FAULT;
+    b->rec.hdr.flags = c->kind == TAP_REC_INPUT ? TAP_F_INPUT : 0;
     b->rec.hdr.size = sizeof(b->rec);
     submit(b, sizeof(b->rec), c->flags, 0);
     struct tap_stats *s = stat();
@@ -357,7 +361,7 @@ static __always_inline void copy_call(struct pending *p, long ret, struct tap_co
     /* Beyond the copy limits: account as a fault record so the offsets stay exact. */
     struct tap_rec_data r = {};
     fill_hdr(&r.hdr, TAP_REC_FAULT, sizeof(r), &p->key, s->generation);
-    r.hdr.flags = TAP_F_TRUNC;
+    r.hdr.flags = TAP_F_TRUNC | (output ? 0 : TAP_F_INPUT);
     r.offset = at;
     r.len = left;
     r.call_len = ret;

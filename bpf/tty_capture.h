@@ -48,7 +48,8 @@ enum tap_rec_kind {
 /* Flags (tap_rec_hdr.flags). */
 #define TAP_F_LEADER 0x01   /* TAP_REC_EXEC: the exec of the session leader */
 #define TAP_F_SETID 0x02    /* TAP_REC_EXEC: the file is setuid/setgid or uid != euid */
-#define TAP_F_TRUNC 0x04    /* data record: the call moved more than could be copied */
+#define TAP_F_TRUNC 0x04    /* FAULT: bytes beyond the copy limits (iovecs, segment size) */
+#define TAP_F_INPUT 0x08    /* FAULT: the bytes belong to the input stream (else output) */
 
 /* Common header, 32 bytes. */
 struct tap_rec_hdr {
@@ -130,7 +131,9 @@ struct tap_config {
   __u32 abi_version;  /* TAP_ABI_VERSION of the daemon that loaded the programs */
   __u32 input_mode;   /* TAP_INPUT_* */
   __u32 self_tgid;    /* the daemon: its own slave writes are not attributed */
-  __u32 enabled;      /* 0: programs return at once (set before detaching) */
+  __u32 owner;        /* instance id of the loaded programs that record; others return at
+                         once. Lets a restarted daemon attach its programs before the old
+                         ones are detached without counting any call twice or not at all */
   __u64 wake_bytes;   /* wake the consumer once this much data is pending in the ring */
 };
 
