@@ -148,15 +148,15 @@ TEST(RenderedLines, AlternateScreenContentIsFoundAtTheTimeItWasShown) {
   s.put(4 * kS, "\x1b[?1049l");
   s.put(5 * kS, "after\r\n");
   s.end();
-  EXPECT_EQ(s.out.count_exact("ALT TEXT"), 1) << s.out.dump();
-  EXPECT_EQ(s.out.time_of("ALT TEXT"), 3 * kS);
+  EXPECT_EQ(s.out.count_exact("  ALT TEXT"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.time_of("  ALT TEXT"), 3 * kS);
   EXPECT_EQ(s.out.count_exact("before"), 1) << s.out.dump();
   EXPECT_EQ(s.out.time_of("before"), 1 * kS);
   EXPECT_EQ(s.out.count_exact("after"), 1) << s.out.dump();
   // ALT TEXT left the screen at 4 s, before "after" was written.
   size_t alt = 0, after = 0;
   for (size_t i = 0; i < s.out.lines.size(); ++i) {
-    if (s.out.lines[i].first == "ALT TEXT") alt = i;
+    if (s.out.lines[i].first == "  ALT TEXT") alt = i;
     if (s.out.lines[i].first == "after") after = i;
   }
   EXPECT_LT(alt, after);

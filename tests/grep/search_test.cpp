@@ -44,17 +44,17 @@ std::vector<Event> sudo_session() {
   };
 }
 
-struct Run {
+struct SearchRun {
   FileOutcome outcome;
   std::string text;
 };
 
-Run search(std::vector<Event> events, GrepOptions opt, format::SessionInfo i = info(),
+SearchRun search(std::vector<Event> events, GrepOptions opt, format::SessionInfo i = info(),
            std::string name = "s.tap") {
   auto matcher = Matcher::create(opt.match);
   EXPECT_TRUE(matcher.ok());
   auto source = memory_event_source(std::move(i), std::move(events));
-  Run r;
+  SearchRun r;
   std::function<void(std::string_view)> write = [&](std::string_view s) { r.text += s; };
   r.outcome = search_source(*source, name, opt, *matcher, write);
   return r;
@@ -67,10 +67,8 @@ GrepOptions pattern(std::string p, Mode mode = Mode::rendered) {
   return o;
 }
 
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
-
 TEST(Search, PrintsFileTimeOpenerAndWriterForEachHit) {
-  Run r = search(sudo_session(), pattern("uid="));
+  SearchRun r = search(sudo_session(), pattern("uid="));
   EXPECT_EQ(r.outcome.hits, 3u);
   EXPECT_EQ(r.text,
             "s.tap@0:00:01.000  alice  uid=1000(alice) gid=1000(alice)\n"
@@ -81,7 +79,7 @@ TEST(Search, PrintsFileTimeOpenerAndWriterForEachHit) {
 TEST(Search, AsUidKeepsOnlyHitsWhileTheWriterHadThatUid) {
   GrepOptions o = pattern("uid=");
   o.as_uid = 0;
-  Run r = search(sudo_session(), o);
+  SearchRun r = search(sudo_session(), o);
   EXPECT_EQ(r.outcome.hits, 1u);
   EXPECT_EQ(r.text, "s.tap@0:00:03.000  alice\u2192root  uid=0(root) gid=0(root)\n");
   o.as_uid = 1000;
@@ -118,7 +116,7 @@ TEST(Search, SinceAndUntilKeepHitsInsideTheWallClockRange) {
   GrepOptions o = pattern("uid=");
   o.since_ns = info().start_wall_ns + 2 * kS;
   o.until_ns = info().start_wall_ns + 4 * kS;
-  Run r = search(sudo_session(), o);
+  SearchRun r = search(sudo_session(), o);
   EXPECT_EQ(r.outcome.hits, 1u);
   EXPECT_NE(r.text.find("uid=0(root)"), std::string::npos);
 }
@@ -126,7 +124,7 @@ TEST(Search, SinceAndUntilKeepHitsInsideTheWallClockRange) {
 TEST(Search, JsonCarriesTheHitsFacts) {
   GrepOptions o = pattern("uid=0");
   o.json = true;
-  Run r = search(sudo_session(), o);
+  SearchRun r = search(sudo_session(), o);
   EXPECT_EQ(r.text,
             "{\"file\":\"s.tap\",\"session_id\":\"ab000000000000000000000000000000\",\"host\":\"web1\","
             "\"offset\":\"0:00:03.000\",\"offset_ns\":3000000000,\"wall_time\":\"" +
@@ -138,7 +136,7 @@ TEST(Search, JsonCarriesTheHitsFacts) {
 TEST(Search, ContextPrintsNeighbouringRenderedLines) {
   GrepOptions o = pattern("three");
   o.context = 1;
-  Run r = search({Event{0, format::Resize{20, 3}}, out(1 * kS, "one\r\ntwo\r\nthree\r\nfour\r\nfive\r\nsix\r\n")}, o);
+  SearchRun r = search({Event{0, format::Resize{20, 3}}, out(1 * kS, "one\r\ntwo\r\nthree\r\nfour\r\nfive\r\nsix\r\n")}, o);
   EXPECT_EQ(r.text,
             "s.tap@0:00:01.000  ?- two\n"
             "s.tap@0:00:01.000  ?  three\n"
@@ -160,7 +158,7 @@ TEST(Search, CountAndFilesWithMatches) {
   EXPECT_EQ(search(sudo_session(), o).text, "s.tap:3\n");
   o.count = false;
   o.files_with_matches = true;
-  Run r = search(sudo_session(), o);
+  SearchRun r = search(sudo_session(), o);
   EXPECT_EQ(r.text, "s.tap\n");
   EXPECT_EQ(r.outcome.hits, 1u) << "-l stops at the first hit";
 }
@@ -171,7 +169,7 @@ TEST(Search, RawModeMatchesAcrossReadsAndKeepsEscapesOutOfTheOutput) {
       out(1 * kS, "\x1b]0;pwned\x07$ ipt"),
       out(2 * kS, "ables -F \x1b[31mred\x1b[0m \xc2\x9b" "2J tail\r\n"),
   };
-  Run r = search(ev, pattern("iptables -F", Mode::raw));
+  SearchRun r = search(ev, pattern("iptables -F", Mode::raw));
   EXPECT_EQ(r.outcome.hits, 1u);
   EXPECT_EQ(r.text.find('\x1b'), std::string::npos) << r.text;
   EXPECT_EQ(r.text.find('\x07'), std::string::npos) << r.text;
@@ -181,7 +179,7 @@ TEST(Search, RawModeMatchesAcrossReadsAndKeepsEscapesOutOfTheOutput) {
   EXPECT_EQ(search(ev, pattern("\x1b\\[31mred", Mode::raw)).outcome.hits, 1u);
   // Rendered, the colour codes are gone and so is the title.
   EXPECT_EQ(search(ev, pattern("-F red tail")).outcome.hits, 0u);
-  Run rr = search(ev, pattern("iptables -F red"));
+  SearchRun rr = search(ev, pattern("iptables -F red"));
   EXPECT_EQ(rr.outcome.hits, 1u) << rr.text;
   EXPECT_EQ(rr.text.find('\x1b'), std::string::npos);
   EXPECT_EQ(search(ev, pattern("pwned")).outcome.hits, 0u);
@@ -192,7 +190,7 @@ TEST(Search, HostileNamesAndUsersAreEscaped) {
       Event{0, format::Opener{1000, 1, format::Opener::Source::loginuid, "\x1b[2Jmallory"}},
       out(1 * kS, "hello\r\n"),
   };
-  Run r = search(ev, pattern("hello"), info(), "evil\x1b]52;c;AAAA\x07.tap");
+  SearchRun r = search(ev, pattern("hello"), info(), "evil\x1b]52;c;AAAA\x07.tap");
   EXPECT_EQ(r.outcome.hits, 1u);
   EXPECT_EQ(r.text.find('\x1b'), std::string::npos) << r.text;
   EXPECT_EQ(r.text.find('\x07'), std::string::npos) << r.text;
@@ -203,7 +201,7 @@ TEST(Search, InputModeSplitsKeystrokesOnEnter) {
       in(1 * kS, "sudo rm"), in(2 * kS, " -rf /srv\r"), in(3 * kS, "exit\r"),
       out(2 * kS, "sudo rm -rf /srv\r\n"),
   };
-  Run r = search(ev, pattern("rm -rf", Mode::input));
+  SearchRun r = search(ev, pattern("rm -rf", Mode::input));
   EXPECT_EQ(r.outcome.hits, 1u);
   EXPECT_EQ(r.text, "s.tap@0:00:02.000  ?  sudo rm -rf /srv\n");
   EXPECT_EQ(search(ev, pattern("^exit$", Mode::input)).outcome.hits, 1u);
