@@ -200,6 +200,11 @@ Signature SigningKey::sign(std::string_view message) const {
 
 Result<Keyring> Keyring::load_dir(const std::filesystem::path& dir) {
   Keyring ring;
+  TAP_CHECK(ring.add_dir(dir));
+  return ring;
+}
+
+Result<void> Keyring::add_dir(const std::filesystem::path& dir) {
   std::error_code ec;
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec))
@@ -208,9 +213,9 @@ Result<Keyring> Keyring::load_dir(const std::filesystem::path& dir) {
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
     TAP_TRY(PublicKey key, PublicKey::load(f));
-    ring.add(std::move(key));
+    add(std::move(key));
   }
-  return ring;
+  return {};
 }
 
 void Keyring::add(PublicKey key) {

@@ -41,6 +41,7 @@ class FileReader final : public SessionReader {
     TAP_TRY(info_, layout::decode_file_header(head, &len));
     header_len_ = len;
     if (!load_end_index()) scan();
+    status_.frames = frames_.size();
     rewind();
     return {};
   }

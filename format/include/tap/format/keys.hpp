@@ -78,6 +78,8 @@ class Keyring {
  public:
   // Every `*.pub` in `dir`.
   static Result<Keyring> load_dir(const std::filesystem::path& dir);
+  // Adds every `*.pub` in `dir`.
+  Result<void> add_dir(const std::filesystem::path& dir);
   void add(PublicKey key);
   const PublicKey* find(std::string_view id) const;
   bool empty() const { return keys_.empty(); }

@@ -25,6 +25,7 @@ struct ReadStatus {
   bool zero_tail = false;          // the file ends in zero bytes (preallocated or crashed fs)
   uint64_t intact_bytes = 0;       // bytes up to the end of the last intact record
   std::optional<Error> fault;      // corruption found in the middle of the file
+  uint64_t frames = 0;             // zstd frames the index or the record scan found
   std::vector<std::string> warnings;
 };
 
