@@ -111,6 +111,7 @@ class CastDecoder final : public Decoder {
   Nanos last_ = 0;              // time of the last yielded event (absolute)
   std::optional<Error> error_;
   bool done_ = false;
+  bool ended_ = false;
 };
 
 // Copies `line` into line_buf_ with simdjson's required padding behind it.
@@ -334,6 +335,7 @@ Result<bool> CastDecoder::add_event(Nanos t, std::string_view code, od::value& d
     format::SessionEnd end{format::SessionEnd::Reason::source_ended,
                            status >= 0 && status < 256 ? static_cast<int32_t>(status << 8) : -1};
     current_ = Event{advance(t), end};
+    ended_ = true;
   } else {
     // Unknown codes (newer asciinema, other tools) carry nothing tap keeps, but their time does
     // count for v3's relative intervals.
@@ -398,6 +400,11 @@ Result<const Event*> CastDecoder::next() {
     }
     if (!*got) {
       done_ = true;
+      if (facts_.duration && !ended_) {
+        // A stated duration is when the session ended (tapconv writes it; asciinema 2 does not).
+        current_ = Event{advance(*facts_.duration), format::SessionEnd{format::SessionEnd::Reason::source_ended, -1}};
+        return &current_;
+      }
       return nullptr;
     }
     if (is_blank(line)) continue;

@@ -124,11 +124,8 @@ class CastEncoder final : public BufferedEncoder {
         ended_ = true;
         flush_tails(e.time);
         int code = exit_code_of(end->exit_status);
-        if (version_ >= 3 && code >= 0) {
-          write_event(e.time, 'x', std::to_string(code));
-        } else {
-          ++stats_.dropped_events;
-        }
+        // v2 has no exit event: its end is the header's duration (or the last event).
+        if (version_ >= 3 && code >= 0) write_event(e.time, 'x', std::to_string(code));
         break;
       }
       case format::EventKind::keyframe:

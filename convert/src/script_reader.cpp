@@ -124,8 +124,10 @@ class ScriptDecoder final : public Decoder {
         if (!got.ok()) return set_error(std::move(got).error().context(tm_name_));
         if (!*got) {
           done_ = true;
-          if (exit_code_ >= 0) {
-            current_ = Event{time_, format::SessionEnd{format::SessionEnd::Reason::source_ended, exit_code_ << 8}};
+          if (exit_code_ >= 0 || facts_.duration) {
+            Nanos t = std::max(time_, facts_.duration.value_or(0));
+            current_ = Event{t, format::SessionEnd{format::SessionEnd::Reason::source_ended,
+                                                   exit_code_ >= 0 ? exit_code_ << 8 : -1}};
             return &current_;
           }
           return nullptr;

@@ -1,0 +1,25 @@
+// .tap on both sides of a conversion, through tap::format's reader and writer; keyframes on
+// import by tap::term's KeyframingWriter.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tap/convert/decoder.hpp"
+#include "tap/convert/encoder.hpp"
+
+namespace tap::convert {
+
+// `path` "-": standard input, read whole (the reader needs to seek).
+Result<std::unique_ptr<Decoder>> open_tap_decoder(const std::string& path);
+// Writes a new .tap at `path` (which must not exist), marked imported, with fresh ids.
+std::unique_ptr<Encoder> make_tap_encoder(std::filesystem::path path, bool keyframes);
+
+}  // namespace tap::convert
+
+namespace tap::convert {
+// A warning about how a .tap input ended (a torn tail), when `d` reads a .tap.
+std::optional<std::string> tap_status_warning(const Decoder& d);
+}  // namespace tap::convert
