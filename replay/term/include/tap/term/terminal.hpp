@@ -108,8 +108,9 @@ class Terminal {
   // Compares every visible and hidden part of the state (tests of the keyframe property).
   bool same_state(const Terminal& other, std::string* why = nullptr) const;
 
+  struct Impl;  // the implementation (src/terminal_impl.hpp); not part of the API
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
   explicit Terminal(std::unique_ptr<Impl> impl);
 };

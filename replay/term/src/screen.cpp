@@ -1,0 +1,117 @@
+#include "screen.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace tap::term::detail {
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+void Screen::init(int cols, int rows, uint64_t gen) {
+  cols_ = cols;
+  base_ = 0;
+  rows_.assign(rows, Row{});
+  for (Row& r : rows_) {
+    r.cells.assign(cols, Cell{});
+    r.gen = gen;
+  }
+}
+
+void Screen::reset_row(Row& row, const Cell& blank, uint64_t& gen) {
+  row.len = 0;
+  row.blank = blank;
+  row.line_info = 0;
+  row.gen = ++gen;
+}
+
+void Screen::scroll_rows(int top, int bottom, int n, const Cell& blank, uint64_t& gen) {
+  const int height = bottom - top;
+  if (n == 0 || height <= 0) return;
+  if (n >= height || -n >= height) {
+    for (int r = top; r < bottom; ++r) reset_row(row(r), blank, gen);
+    return;
+  }
+  if (n > 0 && top == 0 && bottom == rows()) {
+    // The whole screen: rotate the ring, O(n).
+    for (int r = 0; r < n; ++r) reset_row(row(r), blank, gen);
+    base_ = slot(n);
+    return;
+  }
+  if (n > 0) {
+    for (int r = top; r + n < bottom; ++r) std::swap(row(r), row(r + n));
+    for (int r = bottom - n; r < bottom; ++r) reset_row(row(r), blank, gen);
+  } else {
+    const int k = -n;
+    for (int r = bottom - 1; r - k >= top; --r) std::swap(row(r), row(r - k));
+    for (int r = top; r < top + k; ++r) reset_row(row(r), blank, gen);
+  }
+}
+
+void Screen::resize(int cols, int rows, int drop_top, uint64_t& gen) {
+  std::vector<Row> next;
+  next.reserve(rows);
+  const int old_rows = this->rows();
+  for (int r = drop_top; r < old_rows && static_cast<int>(next.size()) < rows; ++r)
+    next.push_back(std::move(row(r)));
+  while (static_cast<int>(next.size()) < rows) {
+    Row fresh;
+    fresh.gen = ++gen;
+    next.push_back(std::move(fresh));
+  }
+  for (Row& r : next) {
+    if (cols < r.len) r.len = cols;
+    if (cols != cols_) {
+      // A wide glyph cut in half by the new right edge becomes a blank.
+      if (r.len == cols && cols > 0 && r.cells[cols - 1].width == 2) r.cells[cols - 1] = r.blank;
+      r.gen = ++gen;
+    }
+    r.cells.resize(cols);
+  }
+  rows_ = std::move(next);
+  base_ = 0;
+  cols_ = cols;
+}
+
+void Screen::clear(const Cell& blank, uint64_t& gen) {
+  for (Row& r : rows_) reset_row(r, blank, gen);
+}
+
+std::string Screen::text(int r) const {
+  const Row& rw = row(r);
+  std::string out;
+  size_t keep = 0;  // length of `out` up to the last non-blank cell
+  for (int c = 0; c < rw.len; ++c) {
+    const Cell& cell = rw.cells[c];
+    if (cell.width == 0) continue;
+    if (cell.chars[0] == 0) {
+      out.push_back(' ');
+      continue;
+    }
+    for (char32_t ch : cell.chars) {
+      if (ch == 0) break;
+      append_utf8(out, ch);
+    }
+    if (cell.chars[0] != U' ') keep = out.size();
+  }
+  out.resize(keep);
+  return out;
+}
+
+}  // namespace tap::term::detail

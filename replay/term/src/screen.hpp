@@ -1,0 +1,62 @@
+// One buffer of the terminal (primary or alternate): a ring of rows, so a full-screen scroll
+// moves no cells (VTermScreen moves every row per scrolled line), and rows whose tail is blank
+// store only their used prefix, so a new or erased line costs O(1), not O(cols).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tap/term/terminal.hpp"
+
+namespace tap::term::detail {
+
+struct Row {
+  std::vector<Cell> cells;  // cols entries; only [0, len) are meaningful
+  Cell blank;               // what every cell from len on reads as (an erase's pen)
+  int len = 0;
+  uint64_t gen = 0;
+  uint8_t line_info = 0;    // bit 0: DECDWL/DECDHL line; bits 1-2: DECDHL half (1 top, 2 bottom)
+
+  const Cell& at(int col) const { return col < len ? cells[col] : blank; }
+  // Makes cells [len, upto) real copies of `blank` so they can be written.
+  void materialize(int upto) {
+    for (int c = len; c < upto; ++c) cells[c] = blank;
+    if (upto > len) len = upto;
+  }
+};
+
+class Screen {
+ public:
+  void init(int cols, int rows, uint64_t gen);
+  int rows() const { return static_cast<int>(rows_.size()); }
+  int cols() const { return cols_; }
+
+  Row& row(int r) { return rows_[slot(r)]; }
+  const Row& row(int r) const { return rows_[slot(r)]; }
+
+  // Content of rows [top, bottom) moves up by n (n > 0; the top n rows are dropped) or down by
+  // -n; the vacated rows become blank with `blank`. Rows keep their identity (and gen).
+  void scroll_rows(int top, int bottom, int n, const Cell& blank, uint64_t& gen);
+  // Resizes, keeping content anchored top-left; `drop_top` rows are removed from the top first.
+  void resize(int cols, int rows, int drop_top, uint64_t& gen);
+  void clear(const Cell& blank, uint64_t& gen);
+
+  // UTF-8 text of a row, trailing blanks trimmed.
+  std::string text(int r) const;
+
+ private:
+  int slot(int r) const {
+    int i = base_ + r;
+    return i >= static_cast<int>(rows_.size()) ? i - static_cast<int>(rows_.size()) : i;
+  }
+  void reset_row(Row& row, const Cell& blank, uint64_t& gen);
+
+  std::vector<Row> rows_;
+  int base_ = 0;  // ring position of screen row 0
+  int cols_ = 0;
+};
+
+void append_utf8(std::string& out, char32_t cp);
+
+}  // namespace tap::term::detail

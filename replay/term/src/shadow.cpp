@@ -1,0 +1,361 @@
+#include "shadow.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace tap::term::detail {
+namespace {
+
+constexpr unsigned char kEsc = 0x1B, kSo = 0x0E, kSi = 0x0F, kCan = 0x18, kSub = 0x1A, kBel = 0x07;
+
+// First byte in [p, end) that is ESC, SO or SI (the only bytes of ground state that change
+// hidden state), or end.
+const char* find_special(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i esc = _mm_set1_epi8(static_cast<char>(kEsc));
+  const __m128i so = _mm_set1_epi8(static_cast<char>(kSo));
+  const __m128i si = _mm_set1_epi8(static_cast<char>(kSi));
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, esc),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, so), _mm_cmpeq_epi8(v, si)));
+    int mask = _mm_movemask_epi8(m);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  for (; p < end; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c == kEsc || c == kSo || c == kSi) return p;
+  }
+  return end;
+}
+
+int utf8_length(unsigned char lead) {
+  if (lead < 0xC0) return 0;
+  if (lead < 0xE0) return 2;
+  if (lead < 0xF0) return 3;
+  if (lead < 0xF8) return 4;
+  if (lead < 0xFC) return 5;
+  if (lead < 0xFE) return 6;
+  return 0;
+}
+
+}  // namespace
+
+void Hidden::reset(int cols) {
+  const SavedCursor keep = saved;  // a reset does not forget the saved cursor
+  *this = Hidden{};
+  saved = keep;
+  tabs.assign(cols, 0);
+  for (int c = 8; c < cols; c += 8) tabs[c] = 1;
+}
+
+void Hidden::resize(int old_cols, int cols, int rows) {
+  tabs.resize(cols, 0);
+  // New columns get the default stops.
+  for (int c = (old_cols + 7) / 8 * 8; c < cols; c += 8)
+    if (c >= old_cols) tabs[c] = 1;
+  if (bottom > rows) bottom = rows;
+  if (right > cols) right = cols;
+  if (top >= region_bottom(rows) - 1 || top >= rows) {
+    top = 0;
+    bottom = -1;
+  }
+  if (left >= region_right(cols) - 1 || left >= cols) {
+    left = 0;
+    right = -1;
+  }
+}
+
+void Shadow::control(unsigned char c) {
+  if (c == kSo) hidden.gl = 1;
+  else if (c == kSi) hidden.gl = 0;
+}
+
+void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
+  const char* const begin = p;
+  const char* const end = p + n;
+  const char* text_start = nullptr;  // start of the last ground-state run, for UTF-8 state
+  if (state_ == State::ground) text_start = p;
+  while (p < end) {
+    if (state_ == State::ground) {
+      const char* q = find_special(p, end);
+      if (q == end) {
+        p = end;
+        break;
+      }
+      unsigned char c = static_cast<unsigned char>(*q);
+      p = q + 1;
+      if (c == kEsc) {
+        state_ = State::esc;
+        ninter_ = 0;
+        utf8_need_ = 0;
+      } else {
+        control(c);
+        text_start = p;
+        utf8_need_ = 0;
+      }
+      continue;
+    }
+    unsigned char c = static_cast<unsigned char>(*p++);
+    switch (state_) {
+      case State::ground:
+        break;
+      case State::esc:
+        if (c == kCan || c == kSub) {
+          state_ = State::ground;
+          text_start = p;
+        } else if (c == kEsc) {
+          ninter_ = 0;
+        } else if (c < 0x20) {
+          control(c);
+        } else if (c < 0x30) {
+          if (ninter_ < 2) inter_[ninter_] = static_cast<char>(c);
+          ++ninter_;
+        } else if (c < 0x7F) {
+          if (ninter_ == 0 && c == '[') {
+            state_ = State::csi;
+            nparams_ = 0;
+            leader_ = 0;
+            ninter_ = 0;
+            param_started_ = false;
+            std::fill(std::begin(params_), std::end(params_), -1);
+          } else if (ninter_ == 0 && (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_')) {
+            state_ = State::str;
+          } else {
+            state_ = State::ground;
+            esc_final(c, static_cast<size_t>(p - begin), host);
+            text_start = p;
+          }
+        }
+        // DEL and bytes >= 0x80 inside an escape are ignored.
+        break;
+      case State::csi:
+        if (c == kCan || c == kSub) {
+          state_ = State::ground;
+          text_start = p;
+        } else if (c == kEsc) {
+          state_ = State::esc;
+          ninter_ = 0;
+        } else if (c < 0x20) {
+          control(c);
+        } else if (c >= '0' && c <= '9') {
+          if (!param_started_) {
+            param_started_ = true;
+            nparams_ = std::max<uint8_t>(nparams_, 1);
+          }
+          int& v = params_[nparams_ - 1 < kMaxParams ? nparams_ - 1 : kMaxParams - 1];
+          if (v < 0) v = 0;
+          if (v < 100000) v = v * 10 + (c - '0');
+        } else if (c == ';' || c == ':') {
+          if (!param_started_) {
+            param_started_ = true;
+            nparams_ = 1;
+          }
+          if (nparams_ < 255) ++nparams_;
+        } else if (c >= 0x3C && c <= 0x3F) {
+          if (!param_started_ && leader_ == 0 && ninter_ == 0) leader_ = static_cast<char>(c);
+        } else if (c < 0x30) {
+          if (ninter_ < 2) inter_[ninter_] = static_cast<char>(c);
+          ++ninter_;
+        } else if (c >= 0x40 && c < 0x7F) {
+          state_ = State::ground;
+          csi_final(c, static_cast<size_t>(p - begin), host);
+          text_start = p;
+        }
+        break;
+      case State::str:
+        if (c == kBel || c == kCan || c == kSub) {
+          state_ = State::ground;
+          text_start = p;
+        } else if (c == kEsc) {
+          state_ = State::str_esc;
+        }
+        break;
+      case State::str_esc:
+        if (c == '\\') {
+          state_ = State::ground;
+          text_start = p;
+        } else if (c == kEsc) {
+          state_ = State::str_esc;
+        } else if (c == kCan || c == kSub) {
+          state_ = State::ground;
+          text_start = p;
+        } else {
+          state_ = State::str;
+        }
+        break;
+    }
+  }
+  // Is the piece's last text run inside a UTF-8 character?
+  if (state_ == State::ground && text_start != nullptr) {
+    const char* t = end;
+    int cont = 0;
+    while (t > text_start && cont < 6 &&
+           (static_cast<unsigned char>(t[-1]) & 0xC0) == 0x80) {
+      --t;
+      ++cont;
+    }
+    if (t > text_start) {
+      int len = utf8_length(static_cast<unsigned char>(t[-1]));
+      utf8_need_ = (len > 0 && cont < len - 1) ? static_cast<uint8_t>(len - 1 - cont) : 0;
+    } else if (t == begin && utf8_need_ > 0) {
+      // The whole piece continued a character begun in an earlier piece.
+      utf8_need_ = cont >= utf8_need_ ? 0 : static_cast<uint8_t>(utf8_need_ - cont);
+    } else {
+      utf8_need_ = 0;
+    }
+  } else if (state_ == State::ground) {
+    utf8_need_ = 0;
+  }
+}
+
+void Shadow::esc_final(unsigned char c, size_t end, ShadowHost& host) {
+  Hidden& h = hidden;
+  if (ninter_ == 1) {
+    int which = -1;
+    switch (inter_[0]) {
+      case '(': which = 0; break;
+      case ')': which = 1; break;
+      case '*': which = 2; break;
+      case '+': which = 3; break;
+      default: break;
+    }
+    if (which >= 0 && (c == '0' || c == 'A' || c == 'B')) h.g[which] = static_cast<char>(c);
+    return;
+  }
+  if (ninter_ != 0) return;
+  switch (c) {
+    case '7': {
+      host.sync(end);
+      host.capture_saved(h.saved);
+      break;
+    }
+    case 'c':
+      host.sync(end);
+      h.reset(host.cols());
+      break;
+    case '=': h.keypad = true; break;
+    case '>': h.keypad = false; break;
+    case 'n': h.gl = 2; break;
+    case 'o': h.gl = 3; break;
+    case '~': h.gr = 1; break;
+    case '}': h.gr = 2; break;
+    case '|': h.gr = 3; break;
+    case 'N':
+    case 'O': h.single_shift = true; break;
+    case 'H': {
+      host.sync(end);
+      int row = 0, col = 0;
+      host.cursor(row, col);
+      if (col >= 0 && col < static_cast<int>(h.tabs.size())) h.tabs[col] = 1;
+      break;
+    }
+    default: break;
+  }
+}
+
+void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
+  Hidden& h = hidden;
+  const int n = std::min<int>(nparams_, kMaxParams);
+  auto arg = [&](int i, int def) { return i < n && params_[i] >= 0 ? params_[i] : def; };
+  if (leader_ == '?' && ninter_ == 0 && (c == 'h' || c == 'l')) {
+    const bool on = c == 'h';
+    for (int i = 0; i < std::max(n, 1); ++i) {
+      switch (arg(i, -1)) {
+        case 1: h.decckm = on; break;
+        case 6: h.decom = on; break;
+        case 7: h.decawm = on; break;
+        case 69: h.declrmm = on; break;
+        case 1004: h.focus = on; break;
+        case 1005: h.mouse_protocol = on ? 1 : 0; break;
+        case 1006: h.mouse_protocol = on ? 2 : 0; break;
+        case 1015: h.mouse_protocol = on ? 3 : 0; break;
+        case 2004: h.paste = on; break;
+        case 1048:
+        case 1049:
+          if (on) {
+            host.sync(end);
+            host.capture_saved(h.saved);
+          }
+          break;
+        default: break;
+      }
+    }
+    return;
+  }
+  if (leader_ != 0) return;
+  if (ninter_ == 0) {
+    switch (c) {
+      case 'h':
+      case 'l':
+        for (int i = 0; i < std::max(n, 1); ++i) {
+          if (arg(i, -1) == 4) h.irm = c == 'h';
+          if (arg(i, -1) == 20) h.lnm = c == 'h';
+        }
+        break;
+      case 'r': {
+        const int rows = host.rows();
+        int top = std::clamp(arg(0, 1) - 1, 0, rows);
+        int bottom = (n < 2 || params_[1] < 0) ? -1 : params_[1];
+        if (bottom < -1) bottom = -1;
+        if (top == 0 && bottom == rows) bottom = -1;
+        else if (bottom > rows) bottom = rows;
+        if ((bottom < 0 ? rows : bottom) <= top) {
+          top = 0;
+          bottom = -1;
+        }
+        h.top = top;
+        h.bottom = bottom;
+        break;
+      }
+      case 's':
+        if (h.declrmm) {
+          const int cols = host.cols();
+          int left = std::clamp(arg(0, 1) - 1, 0, cols);
+          int right = (n < 2 || params_[1] < 0) ? -1 : params_[1];
+          if (right < -1) right = -1;
+          if (left == 0 && right == cols) right = -1;
+          else if (right > cols) right = cols;
+          if ((right < 0 ? cols : right) <= left) {
+            left = 0;
+            right = -1;
+          }
+          h.left = left;
+          h.right = right;
+        } else {
+          host.sync(end);
+          host.capture_saved(h.saved);
+        }
+        break;
+      case 'g': {
+        const int mode = arg(0, 0);
+        if (mode == 3) {
+          std::fill(h.tabs.begin(), h.tabs.end(), 0);
+        } else if (mode == 0) {
+          host.sync(end);
+          int row = 0, col = 0;
+          host.cursor(row, col);
+          if (col >= 0 && col < static_cast<int>(h.tabs.size())) h.tabs[col] = 0;
+        }
+        break;
+      }
+      default: break;
+    }
+    return;
+  }
+  if (ninter_ == 1 && inter_[0] == '!' && c == 'p') {  // DECSTR
+    host.sync(end);
+    h.reset(host.cols());
+  } else if (ninter_ == 1 && inter_[0] == '"' && c == 'q') {  // DECSCA
+    const int v = arg(0, 0);
+    h.protect = v == 1;
+  }
+}
+
+}  // namespace tap::term::detail

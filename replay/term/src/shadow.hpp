@@ -1,0 +1,88 @@
+// The part of the terminal's state that libvterm 0.1.4 keeps but does not expose: scroll
+// region, modes, tab stops, charsets, the saved cursor, protected-pen, and whether its parser
+// is between sequences. A small scanner of our own reads the same bytes as libvterm and
+// interprets only the few sequences that set these (docs/term.md §Hidden state). Text is
+// skipped with a vector search for the three bytes that matter there (ESC, SO, SI), so the
+// scan costs little beside libvterm's own parse.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tap/term/terminal.hpp"
+
+namespace tap::term::detail {
+
+struct SavedCursor {
+  bool valid = false;  // DECSC seen since creation
+  int row = 0, col = 0;
+  Pen pen;
+  bool visible = true, blink = true;
+  int shape = 1;
+
+  bool operator==(const SavedCursor&) const = default;
+};
+
+struct Hidden {
+  int top = 0, bottom = -1;   // DECSTBM rows [top, bottom); -1: the last row, follows resizes
+  int left = 0, right = -1;   // DECSLRM columns, in force while declrmm
+  bool decckm = false, decom = false, decawm = true, declrmm = false, irm = false, lnm = false;
+  bool keypad = false, paste = false, focus = false, protect = false;
+  uint8_t mouse_protocol = 0;  // 0 X10, 1 UTF-8 (1005), 2 SGR (1006), 3 rxvt (1015)
+  std::vector<uint8_t> tabs;   // one per column
+  char g[4] = {'B', 'B', 'B', 'B'};
+  uint8_t gl = 0, gr = 1;
+  bool single_shift = false;   // SS2/SS3 waiting for its glyph
+  SavedCursor saved;
+
+  bool operator==(const Hidden&) const = default;
+  void reset(int cols);
+  void resize(int old_cols, int cols, int rows);
+  int region_bottom(int rows) const { return bottom < 0 ? rows : bottom; }
+  int region_right(int cols) const { return right < 0 ? cols : right; }
+};
+
+// What the scanner needs from the terminal at the moment a sequence completes.
+class ShadowHost {
+ public:
+  virtual ~ShadowHost() = default;
+  // libvterm must have consumed the input up to (not including) byte `end` of the piece.
+  virtual void sync(size_t end) = 0;
+  virtual void cursor(int& row, int& col) = 0;
+  virtual void capture_saved(SavedCursor& saved) = 0;
+  virtual int cols() const = 0;
+  virtual int rows() const = 0;
+};
+
+class Shadow {
+ public:
+  enum class State : uint8_t { ground, esc, csi, str, str_esc };
+
+  // Scans one piece; calls host.sync() where a sequence needs libvterm's state at that point.
+  void scan(const char* p, size_t n, ShadowHost& host);
+  // True when the parser is between sequences and not inside a UTF-8 character.
+  bool idle() const { return state_ == State::ground && utf8_need_ == 0; }
+
+  Hidden hidden;
+
+  State state() const { return state_; }
+
+ private:
+  void esc_final(unsigned char c, size_t end, ShadowHost& host);
+  void csi_final(unsigned char c, size_t end, ShadowHost& host);
+  void control(unsigned char c);
+
+  State state_ = State::ground;
+  uint8_t utf8_need_ = 0;     // continuation bytes still expected at the end of the last piece
+  uint8_t nparams_ = 0;
+  char leader_ = 0;
+  char inter_[2] = {0, 0};
+  uint8_t ninter_ = 0;
+  bool param_started_ = false;
+  static constexpr int kMaxParams = 16;
+  int params_[kMaxParams] = {};
+};
+
+}  // namespace tap::term::detail

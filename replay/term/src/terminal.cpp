@@ -1,0 +1,432 @@
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "terminal_impl.hpp"
+
+namespace tap::term {
+namespace {
+
+// libvterm 0.1.4 keeps a VLA of the input size on its stack (state.c on_text): feed it pieces.
+constexpr size_t kMaxPiece = 64 * 1024;
+constexpr int kMaxSide = 4096;
+
+Color to_color(const VTermColor& c, bool fg) {
+  if (fg ? VTERM_COLOR_IS_DEFAULT_FG(&c) : VTERM_COLOR_IS_DEFAULT_BG(&c)) return Color{};
+  Color out;
+  if (VTERM_COLOR_IS_INDEXED(&c)) {
+    out.kind = Color::Kind::indexed;
+    out.index = c.indexed.idx;
+  } else {
+    out.kind = Color::Kind::rgb;
+    out.r = c.rgb.red;
+    out.g = c.rgb.green;
+    out.b = c.rgb.blue;
+  }
+  return out;
+}
+
+void discard_output(const char*, size_t, void*) {}
+
+const VTermStateCallbacks kCallbacks = {
+    &Terminal::Impl::on_putglyph,   &Terminal::Impl::on_movecursor,
+    &Terminal::Impl::on_scrollrect, &Terminal::Impl::on_moverect,
+    &Terminal::Impl::on_erase,      &Terminal::Impl::on_initpen,
+    &Terminal::Impl::on_setpenattr, &Terminal::Impl::on_settermprop,
+    nullptr,                        &Terminal::Impl::on_resize,
+    &Terminal::Impl::on_setlineinfo,
+};
+
+const Cell kOutside{};
+
+}  // namespace
+
+Terminal::Impl::Impl(int cols, int rows)
+    : vt_(vterm_new(rows, cols)), cols_(cols), rows_(rows) {
+  vterm_set_utf8(vt_.get(), 1);
+  // Answers to queries (DA, DSR) go nowhere: a recording is replayed, not talked to.
+  vterm_output_set_callback(vt_.get(), &discard_output, nullptr);
+  state_ = vterm_obtain_state(vt_.get());
+  vterm_state_set_callbacks(state_, &kCallbacks, this);
+  screens_[0].init(cols, rows, 0);
+  screens_[1].init(cols, rows, 0);
+  shadow_.hidden.reset(cols);
+  vterm_state_reset(state_, 1);
+  tmp_.reserve(cols);
+}
+
+void Terminal::Impl::sync(size_t end) {
+  if (end > pending_) {
+    vterm_input_write(vt_.get(), piece_ + pending_, end - pending_);
+    pending_ = end;
+  }
+}
+
+void Terminal::Impl::cursor(int& row, int& col) {
+  VTermPos pos;
+  vterm_state_get_cursorpos(state_, &pos);
+  row = pos.row;
+  col = pos.col;
+}
+
+void Terminal::Impl::capture_saved(detail::SavedCursor& saved) {
+  saved.valid = true;
+  cursor(saved.row, saved.col);
+  saved.pen = pen_;
+  saved.visible = props_.visible;
+  saved.blink = props_.blink;
+  saved.shape = props_.shape;
+}
+
+void Terminal::Impl::feed_piece(const char* p, size_t n) {
+  piece_ = p;
+  pending_ = 0;
+  shadow_.scan(p, n, *this);
+  sync(n);
+  piece_ = nullptr;
+}
+
+Cell Terminal::Impl::erase_blank() const {
+  Cell c;
+  c.pen.bg = pen_.bg;
+  return c;
+}
+
+int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) {
+  auto* self = static_cast<Impl*>(user);
+  LastGlyph& g = self->glyph_;
+  g.valid = true;
+  g.row = pos.row;
+  g.col = pos.col;
+  g.width = info->width;
+  int i = 0;
+  for (; i < Cell::kMaxChars && info->chars[i] != 0; ++i) g.chars[i] = info->chars[i];
+  for (int j = i; j < Cell::kMaxChars; ++j) g.chars[j] = 0;
+  const int cols = self->cols_;
+  const auto& hid = self->shadow_.hidden;
+  self->phantom_ = pos.col + info->width >= cols ||
+                   (hid.declrmm && pos.col + info->width >= hid.region_right(cols));
+  self->shadow_.hidden.single_shift = false;
+  if (self->restoring_) return 1;
+  if (pos.row < 0 || pos.row >= self->rows_ || pos.col < 0 || pos.col >= cols) return 1;
+
+  detail::Row& row = self->shown().row(pos.row);
+  const int c = pos.col;
+  const int w = std::clamp(info->width, 1, 2);
+  const int end = std::min(cols, c + w);
+  row.materialize(std::min(cols, end + 1));
+  // Overwriting half of a wide glyph blanks its other half.
+  if (row.cells[c].width == 0 && c > 0 && row.cells[c - 1].width == 2) {
+    row.cells[c - 1] = row.blank;
+    row.cells[c - 1].chars = {};
+    row.cells[c - 1].width = 1;
+  }
+  if (end < cols && row.cells[end].width == 0 && end > 0 && row.cells[end - 1].width == 2) {
+    row.cells[end] = row.blank;
+    row.cells[end].chars = {};
+    row.cells[end].width = 1;
+  }
+  Cell& cell = row.cells[c];
+  cell.chars = g.chars;
+  cell.width = static_cast<uint8_t>(w);
+  cell.pen = self->pen_;
+  if (w == 2 && c + 1 < cols) {
+    Cell& next = row.cells[c + 1];
+    next.chars = {};
+    next.width = 0;
+    next.pen = self->pen_;
+  }
+  row.gen = ++self->gen_;
+  return 1;
+}
+
+int Terminal::Impl::on_movecursor(VTermPos pos, VTermPos, int, void* user) {
+  auto* self = static_cast<Impl*>(user);
+  const LastGlyph& g = self->glyph_;
+  // libvterm moves the cursor onto the last glyph of a run that ended at the right margin and
+  // stays in pending-wrap there; any other move cancels the pending wrap.
+  if (self->phantom_ &&
+      !(g.valid && pos.row == g.row && pos.col >= g.col && pos.col < g.col + g.width))
+    self->phantom_ = false;
+  return 1;
+}
+
+void Terminal::Impl::erase_rect(VTermRect rect) {
+  detail::Screen& scr = shown();
+  const Cell blank = erase_blank();
+  const int r0 = std::max(0, rect.start_row), r1 = std::min(rows_, rect.end_row);
+  const int c0 = std::max(0, rect.start_col), c1 = std::min(cols_, rect.end_col);
+  if (c0 >= c1) return;
+  for (int r = r0; r < r1; ++r) {
+    detail::Row& row = scr.row(r);
+    if (c1 >= cols_) {
+      if (c0 < row.len) {
+        row.len = c0;
+      } else if (!(row.blank == blank)) {
+        row.materialize(c0);
+      }
+      row.blank = blank;
+    } else {
+      row.materialize(c1);
+      for (int c = c0; c < c1; ++c) row.cells[c] = blank;
+    }
+    row.gen = ++gen_;
+  }
+}
+
+void Terminal::Impl::move_cells(VTermRect dest, VTermRect src) {
+  detail::Screen& scr = shown();
+  const int height = src.end_row - src.start_row;
+  const int width = src.end_col - src.start_col;
+  if (height <= 0 || width <= 0) return;
+  const bool upward = dest.start_row <= src.start_row;
+  for (int i = 0; i < height; ++i) {
+    const int k = upward ? i : height - 1 - i;
+    const int sr = src.start_row + k, dr = dest.start_row + k;
+    if (sr < 0 || sr >= rows_ || dr < 0 || dr >= rows_) continue;
+    detail::Row& s = scr.row(sr);
+    tmp_.clear();
+    for (int c = 0; c < width; ++c) tmp_.push_back(s.at(src.start_col + c));
+    detail::Row& d = scr.row(dr);
+    d.materialize(std::min(cols_, dest.end_col));
+    for (int c = 0; c < width; ++c) {
+      const int dc = dest.start_col + c;
+      if (dc >= 0 && dc < cols_) d.cells[dc] = tmp_[c];
+    }
+    d.gen = ++gen_;
+  }
+}
+
+int Terminal::Impl::on_scrollrect(VTermRect rect, int downward, int rightward, void* user) {
+  auto* self = static_cast<Impl*>(user);
+  if (self->restoring_) return 1;
+  rect.start_row = std::max(0, rect.start_row);
+  rect.end_row = std::min(self->rows_, rect.end_row);
+  rect.start_col = std::max(0, rect.start_col);
+  rect.end_col = std::min(self->cols_, rect.end_col);
+  const int height = rect.end_row - rect.start_row, width = rect.end_col - rect.start_col;
+  if (height <= 0 || width <= 0) return 1;
+  if (downward > 0) {
+    const int lost = std::min(downward, height);
+    self->scrolled_ += static_cast<uint64_t>(lost);
+    if (self->sink_ != nullptr && rect.start_col == 0 && rect.end_col == self->cols_) {
+      const Buffer b = self->alt_ ? Buffer::alternate : Buffer::primary;
+      for (int r = rect.start_row; r < rect.start_row + lost; ++r)
+        self->sink_->scrolled_out(b, r, self->shown().text(r));
+    }
+  }
+  if (rightward == 0 && rect.start_col == 0 && rect.end_col == self->cols_) {
+    self->shown().scroll_rows(rect.start_row, rect.end_row, downward, self->erase_blank(),
+                              self->gen_);
+    return 1;
+  }
+  if (std::abs(downward) >= height || std::abs(rightward) >= width) {
+    self->erase_rect(rect);
+    return 1;
+  }
+  VTermRect src = rect, dest = rect, vacated = rect;
+  if (downward >= 0) {
+    src.start_row += downward;
+    dest.end_row -= downward;
+  } else {
+    src.end_row += downward;
+    dest.start_row -= downward;
+  }
+  if (rightward >= 0) {
+    src.start_col += rightward;
+    dest.end_col -= rightward;
+  } else {
+    src.end_col += rightward;
+    dest.start_col -= rightward;
+  }
+  self->move_cells(dest, src);
+  if (downward > 0) {
+    vacated.start_row = rect.end_row - downward;
+    self->erase_rect(vacated);
+  } else if (downward < 0) {
+    vacated.end_row = rect.start_row - downward;
+    self->erase_rect(vacated);
+  }
+  vacated = rect;
+  if (rightward > 0) {
+    vacated.start_col = rect.end_col - rightward;
+    self->erase_rect(vacated);
+  } else if (rightward < 0) {
+    vacated.end_col = rect.start_col - rightward;
+    self->erase_rect(vacated);
+  }
+  return 1;
+}
+
+int Terminal::Impl::on_moverect(VTermRect dest, VTermRect src, void* user) {
+  auto* self = static_cast<Impl*>(user);
+  if (!self->restoring_) self->move_cells(dest, src);
+  return 1;
+}
+
+int Terminal::Impl::on_erase(VTermRect rect, int, void* user) {
+  auto* self = static_cast<Impl*>(user);
+  if (!self->restoring_) self->erase_rect(rect);
+  return 1;
+}
+
+int Terminal::Impl::on_initpen(void* user) {
+  static_cast<Impl*>(user)->pen_ = Pen{};
+  return 1;
+}
+
+int Terminal::Impl::on_setpenattr(VTermAttr attr, VTermValue* val, void* user) {
+  Pen& p = static_cast<Impl*>(user)->pen_;
+  switch (attr) {
+    case VTERM_ATTR_BOLD: p.bold = val->boolean != 0; break;
+    case VTERM_ATTR_UNDERLINE: p.underline = static_cast<uint8_t>(val->number); break;
+    case VTERM_ATTR_ITALIC: p.italic = val->boolean != 0; break;
+    case VTERM_ATTR_BLINK: p.blink = val->boolean != 0; break;
+    case VTERM_ATTR_REVERSE: p.reverse = val->boolean != 0; break;
+    case VTERM_ATTR_STRIKE: p.strike = val->boolean != 0; break;
+    case VTERM_ATTR_FONT: p.font = static_cast<uint8_t>(val->number); break;
+    case VTERM_ATTR_FOREGROUND: p.fg = to_color(val->color, true); break;
+    case VTERM_ATTR_BACKGROUND: p.bg = to_color(val->color, false); break;
+    default: break;
+  }
+  return 1;
+}
+
+int Terminal::Impl::on_settermprop(VTermProp prop, VTermValue* val, void* user) {
+  auto* self = static_cast<Impl*>(user);
+  if (self->restoring_) return 1;
+  switch (prop) {
+    case VTERM_PROP_CURSORVISIBLE: self->props_.visible = val->boolean != 0; break;
+    case VTERM_PROP_CURSORBLINK: self->props_.blink = val->boolean != 0; break;
+    case VTERM_PROP_REVERSE: self->props_.reverse = val->boolean != 0; break;
+    case VTERM_PROP_CURSORSHAPE: self->props_.shape = val->number; break;
+    case VTERM_PROP_MOUSE: self->props_.mouse = val->number; break;
+    case VTERM_PROP_TITLE: self->title_ = val->string != nullptr ? val->string : ""; break;
+    case VTERM_PROP_ICONNAME: self->icon_ = val->string != nullptr ? val->string : ""; break;
+    case VTERM_PROP_ALTSCREEN: {
+      const bool alt = val->boolean != 0;
+      if (alt && !self->alt_) self->screens_[1].clear(self->erase_blank(), self->gen_);
+      self->alt_ = alt;
+      break;
+    }
+    default: break;
+  }
+  return 1;
+}
+
+int Terminal::Impl::on_resize(int rows, int cols, VTermPos* delta, void* user) {
+  auto* self = static_cast<Impl*>(user);
+  VTermPos pos;
+  vterm_state_get_cursorpos(self->state_, &pos);
+  int drop = 0;
+  // Keep the cursor's line on screen: rows above it leave through the top, as a terminal does.
+  if (rows < self->rows_ && pos.row >= rows) drop = pos.row - rows + 1;
+  const int shown = self->alt_ ? 1 : 0;
+  if (drop > 0 && self->sink_ != nullptr) {
+    for (int r = 0; r < drop; ++r)
+      self->sink_->scrolled_out(self->alt_ ? Buffer::alternate : Buffer::primary, r,
+                                self->screens_[shown].text(r));
+  }
+  self->screens_[shown].resize(cols, rows, drop, self->gen_);
+  self->screens_[1 - shown].resize(cols, rows, 0, self->gen_);
+  delta->row -= drop;
+  self->shadow_.hidden.resize(self->cols_, cols, rows);
+  self->cols_ = cols;
+  self->rows_ = rows;
+  if (self->glyph_.valid) self->glyph_.row -= drop;
+  return 1;
+}
+
+int Terminal::Impl::on_setlineinfo(int row, const VTermLineInfo* newinfo, const VTermLineInfo*,
+                                   void* user) {
+  auto* self = static_cast<Impl*>(user);
+  if (self->restoring_ || row < 0 || row >= self->rows_) return 1;
+  detail::Row& r = self->shown().row(row);
+  r.line_info = static_cast<uint8_t>((newinfo->doublewidth ? 1 : 0) |
+                                     (newinfo->doubleheight << 1));
+  r.gen = ++self->gen_;
+  return 1;
+}
+
+void Terminal::Impl::do_resize(int cols, int rows) {
+  cols = std::clamp(cols, 1, kMaxSide);
+  rows = std::clamp(rows, 1, kMaxSide);
+  if (cols == cols_ && rows == rows_) return;
+  vterm_set_size(vt_.get(), rows, cols);
+  // libvterm calls on_resize, which resizes the screens and the hidden state.
+  cols_ = cols;
+  rows_ = rows;
+}
+
+Terminal::Terminal(int cols, int rows)
+    : impl_(std::make_unique<Impl>(std::clamp(cols, 1, kMaxSide), std::clamp(rows, 1, kMaxSide))) {}
+Terminal::Terminal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Terminal::~Terminal() = default;
+Terminal::Terminal(Terminal&&) noexcept = default;
+Terminal& Terminal::operator=(Terminal&&) noexcept = default;
+
+void Terminal::feed(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const size_t n = std::min(bytes.size(), kMaxPiece);
+    impl_->feed_piece(bytes.data(), n);
+    bytes.remove_prefix(n);
+  }
+}
+
+void Terminal::resize(int cols, int rows) { impl_->do_resize(cols, rows); }
+
+int Terminal::cols() const { return impl_->cols_; }
+int Terminal::rows() const { return impl_->rows_; }
+
+Cursor Terminal::cursor() const {
+  Cursor c;
+  impl_->cursor(c.row, c.col);
+  c.visible = impl_->props_.visible;
+  return c;
+}
+
+bool Terminal::alt_screen() const { return impl_->alt_; }
+const std::string& Terminal::title() const { return impl_->title_; }
+
+const Cell& Terminal::cell(int row, int col) const {
+  return cell(impl_->alt_ ? Buffer::alternate : Buffer::primary, row, col);
+}
+
+const Cell& Terminal::cell(Buffer buffer, int row, int col) const {
+  if (row < 0 || row >= impl_->rows_ || col < 0 || col >= impl_->cols_) return kOutside;
+  return impl_->screen(buffer).row(row).at(col);
+}
+
+std::string Terminal::row_text(int row) const {
+  return row_text(impl_->alt_ ? Buffer::alternate : Buffer::primary, row);
+}
+
+std::string Terminal::row_text(Buffer buffer, int row) const {
+  if (row < 0 || row >= impl_->rows_) return {};
+  return impl_->screen(buffer).text(row);
+}
+
+uint64_t Terminal::scrolled_lines() const { return impl_->scrolled_; }
+
+uint64_t Terminal::row_generation(Buffer buffer, int row) const {
+  if (row < 0 || row >= impl_->rows_) return 0;
+  return impl_->screen(buffer).row(row).gen;
+}
+
+void Terminal::set_line_sink(LineSink* sink) { impl_->sink_ = sink; }
+
+bool Terminal::keyframe_safe() const {
+  const Impl& m = *impl_;
+  if (!m.shadow_.idle() || m.phantom_ || m.shadow_.hidden.single_shift) return false;
+  const detail::Hidden& h = m.shadow_.hidden;
+  if (h.decom) {
+    // Restoring puts the cursor back with CUP, which origin mode confines to the margins.
+    VTermPos pos;
+    vterm_state_get_cursorpos(m.state_, &pos);
+    if (pos.row < h.top || pos.row >= h.region_bottom(m.rows_)) return false;
+    if (h.declrmm && (pos.col < h.left || pos.col >= h.region_right(m.cols_))) return false;
+  }
+  return true;
+}
+
+}  // namespace tap::term

@@ -1,0 +1,86 @@
+// Terminal::Impl, shared by terminal.cpp (feeding, callbacks) and state_codec.cpp (keyframes).
+#pragma once
+
+#include <vterm.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "screen.hpp"
+#include "shadow.hpp"
+#include "tap/support/c_deleter.hpp"
+#include "tap/term/terminal.hpp"
+
+namespace tap::term {
+
+// The glyph libvterm would attach a following combining mark to (it keeps it privately).
+struct LastGlyph {
+  bool valid = false;
+  int row = 0, col = 0, width = 1;
+  std::array<char32_t, Cell::kMaxChars> chars{};
+
+  bool operator==(const LastGlyph&) const = default;
+};
+
+struct Props {
+  bool visible = true, blink = true, reverse = false;
+  int shape = 1, mouse = 0;
+  bool operator==(const Props&) const = default;
+};
+
+struct Terminal::Impl final : detail::ShadowHost {
+  Impl(int cols, int rows);
+
+  // ShadowHost
+  void sync(size_t end) override;
+  void cursor(int& row, int& col) override;
+  void capture_saved(detail::SavedCursor& saved) override;
+  int cols() const override { return cols_; }
+  int rows() const override { return rows_; }
+
+  void feed_piece(const char* p, size_t n);
+  void do_resize(int cols, int rows);
+  detail::Screen& shown() { return screens_[alt_ ? 1 : 0]; }
+  const detail::Screen& screen(Buffer b) const { return screens_[static_cast<int>(b)]; }
+  Cell erase_blank() const;
+
+  // libvterm state callbacks
+  static int on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user);
+  static int on_movecursor(VTermPos pos, VTermPos oldpos, int visible, void* user);
+  static int on_scrollrect(VTermRect rect, int downward, int rightward, void* user);
+  static int on_moverect(VTermRect dest, VTermRect src, void* user);
+  static int on_erase(VTermRect rect, int selective, void* user);
+  static int on_initpen(void* user);
+  static int on_setpenattr(VTermAttr attr, VTermValue* val, void* user);
+  static int on_settermprop(VTermProp prop, VTermValue* val, void* user);
+  static int on_resize(int rows, int cols, VTermPos* delta, void* user);
+  static int on_setlineinfo(int row, const VTermLineInfo* newinfo, const VTermLineInfo* oldinfo,
+                            void* user);
+  void move_cells(VTermRect dest, VTermRect src);
+  void erase_rect(VTermRect rect);
+
+  CPtr<VTerm, &vterm_free> vt_;
+  VTermState* state_ = nullptr;
+  int cols_, rows_;
+  std::array<detail::Screen, 2> screens_;
+  bool alt_ = false;
+  Pen pen_;
+  Props props_;
+  std::string title_, icon_;
+  uint64_t scrolled_ = 0;
+  uint64_t gen_ = 0;
+  LineSink* sink_ = nullptr;
+  bool restoring_ = false;  // callbacks do not touch the screens while a keyframe is restored
+  LastGlyph glyph_;
+  bool phantom_ = false;    // the cursor may sit in libvterm's pending-wrap state
+  detail::Shadow shadow_;
+  std::vector<Cell> tmp_;   // scratch row for moves, kept to avoid per-event allocation
+
+  // Piece being fed: bytes [pending_, piece_end_) of piece_ are not yet given to libvterm.
+  const char* piece_ = nullptr;
+  size_t pending_ = 0;
+};
+
+}  // namespace tap::term

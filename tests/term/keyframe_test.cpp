@@ -1,0 +1,295 @@
+// The keyframe property: restore(save at t1) + replay(t1..t2) == full replay to t2, for cells,
+// attributes, cursor, both buffers and the hidden state; on the reference corpus and on
+// generated streams full of the sequences whose state libvterm keeps to itself.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "corpus.hpp"
+#include "tap/term/keyframer.hpp"
+#include "tap/term/terminal.hpp"
+
+namespace tap::term {
+namespace {
+
+constexpr size_t kMaxKeyframe = 64 * 1024;
+
+// A terminal restored at some point, following the full replay until it is compared.
+struct Follower {
+  Terminal term;
+  size_t compare_at;  // step index at which to compare and drop
+  size_t born;
+};
+
+Terminal restore_or_fail(const Terminal& t) {
+  const std::string state = t.save();
+  auto r = Terminal::restore(state);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().what());
+  if (!r.ok()) return Terminal(t.cols(), t.rows());
+  return std::move(r).value();
+}
+
+// ---- the reference corpus ----
+
+class CorpusKeyframes : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CorpusKeyframes, RestoreThenReplayEqualsFullReplay) {
+  const test::CorpusSession s = test::load_corpus(GetParam());
+  ASSERT_FALSE(s.reads.empty());
+  std::mt19937_64 rng(std::hash<std::string>{}(s.name));
+  Terminal full(s.cols, s.rows);
+  std::vector<Follower> followers;
+  size_t restored = 0, compared = 0, largest = 0;
+  const size_t n = s.reads.size();
+  for (size_t i = 0; i < n; ++i) {
+    full.feed(s.reads[i]);
+    for (auto it = followers.begin(); it != followers.end();) {
+      it->term.feed(s.reads[i]);
+      if (it->compare_at == i) {
+        std::string why;
+        EXPECT_TRUE(full.same_state(it->term, &why))
+            << s.name << ": restored after read " << it->born << ", compared after read " << i
+            << ": " << why;
+        ++compared;
+        it = followers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (followers.size() < 4 && rng() % 100 < 6 && full.keyframe_safe()) {
+      const std::string state = full.save();
+      largest = std::max(largest, state.size());
+      EXPECT_LE(state.size(), kMaxKeyframe) << s.name << " after read " << i;
+      Terminal r = restore_or_fail(full);
+      std::string why;
+      EXPECT_TRUE(full.same_state(r, &why)) << s.name << ": restore after read " << i << ": " << why;
+      ++restored;
+      followers.push_back(Follower{std::move(r), std::min(n - 1, i + 1 + rng() % 300), i});
+    }
+  }
+  EXPECT_GT(restored, 3u) << s.name;
+  EXPECT_GT(compared, 3u) << s.name;
+  RecordProperty("largest_keyframe", static_cast<int>(largest));
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, CorpusKeyframes, ::testing::ValuesIn(test::corpus_names()));
+
+// ---- generated streams ----
+
+std::string random_stream(std::mt19937_64& rng, int tokens) {
+  static const char* const kTokens[] = {
+      "\r\n", "\n", "\r", "\t", "\b", "\x1b[H", "\x1b[2J", "\x1b[J", "\x1b[1J", "\x1b[K",
+      "\x1b[1K", "\x1b[2K", "\x1b[3X", "\x1b[2@", "\x1b[2P", "\x1b[L", "\x1b[2M", "\x1b[S",
+      "\x1b[2T", "\x1b[A", "\x1b[3B", "\x1b[5C", "\x1b[2D", "\x1b[4G", "\x1b[3d", "\x1b[E",
+      "\x1b[F", "\x1b[1;31m", "\x1b[0m", "\x1b[7;4m", "\x1b[38;5;123m", "\x1b[48;2;9;8;7m",
+      "\x1b[4:3m", "\x1b[21m", "\x1b[3;9;1m", "\x1b[12m", "\x1b[?6h", "\x1b[?6l", "\x1b[?7h",
+      "\x1b[?7l", "\x1b[4h", "\x1b[4l", "\x1b[20h", "\x1b[20l", "\x1b[?69h", "\x1b[?69l",
+      "\x1b[?25l", "\x1b[?25h", "\x1b[?1049h", "\x1b[?1049l", "\x1b[?1047h", "\x1b[?1047l",
+      "\x1b[?47h", "\x1b[?47l", "\x1b[?1048h", "\x1b[?1048l", "\x1b[?5h", "\x1b[?5l",
+      "\x1b[?12h", "\x1b[?12l", "\x1b[?1h", "\x1b[?1l", "\x1b[?1000h", "\x1b[?1002h",
+      "\x1b[?1000l", "\x1b[?1006h", "\x1b[?2004h", "\x1b[?1004h", "\x1b[2;5r", "\x1b[r",
+      "\x1b[3r", "\x1b[;4r", "\x1b[5;2r", "\x1b[2;6s", "\x1b[s", "\x1b[u", "\x1bH", "\x1b[g",
+      "\x1b[3g", "\x1b[0g", "\x1b(0", "\x1b(B", "\x1b(A", "\x1b)0", "\x1b*0", "\x1b+0", "\x0e",
+      "\x0f", "\x1bn", "\x1bo", "\x1b~", "\x1b}", "\x1b|", "\x1bN", "\x1bO", "\x1b" "7",
+      "\x1b" "8", "\x1b[!p", "\x1b" "D", "\x1b" "E", "\x1bM", "\x1b#8", "\x1b#6", "\x1b#3",
+      "\x1b#4", "\x1b#5", "\x1b]0;title\x07", "\x1b]2;t2\x1b\\", "\x1bPq#0\x1b\\",
+      "\x1b[5 q", "\x1b[2 q", "\x1b[1\"q", "\x1b[0\"q", "\x1b[?1;7;25h", "\xe4\xb8\xad",
+      "\xf0\x9f\x98\x80", "\xcc\x81", "e\xcc\x81", "\xff", "\xc3", "\x1b=", "\x1b>",
+      "\x1b[2;3H", "\x1b[99;99H", "\x1b[?6h\x1b[2;3H", "lqkx", "abc", "hello world ",
+      "0123456789", "\x1b[", "\x1b", "\x18", "\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17m",
+  };
+  constexpr size_t kCount = sizeof(kTokens) / sizeof(kTokens[0]);
+  std::string out;
+  for (int i = 0; i < tokens; ++i) {
+    if (rng() % 8 == 0) {
+      out += "\x1b[" + std::to_string(rng() % 9) + ";" + std::to_string(rng() % 14) + "H";
+    } else if (rng() % 6 == 0) {
+      const int len = 1 + static_cast<int>(rng() % 20);
+      for (int k = 0; k < len; ++k) out.push_back(static_cast<char>('a' + rng() % 26));
+    } else {
+      out += kTokens[rng() % kCount];
+    }
+    // Very rarely a full reset, which resets most of the tracked state.
+    if (rng() % 400 == 0) out += "\x1b" "c";
+  }
+  return out;
+}
+
+struct Step {
+  std::string bytes;
+  int cols = 0, rows = 0;  // a resize when cols > 0
+};
+
+void apply(Terminal& t, const Step& s) {
+  if (s.cols > 0) t.resize(s.cols, s.rows);
+  else t.feed(s.bytes);
+}
+
+TEST(GeneratedKeyframes, RestoreThenReplayEqualsFullReplay) {
+  size_t restored = 0, compared = 0;
+  for (uint64_t seed = 1; seed <= 400; ++seed) {
+    std::mt19937_64 rng(seed);
+    const int cols = 4 + static_cast<int>(rng() % 14), rows = 3 + static_cast<int>(rng() % 8);
+    const std::string stream = random_stream(rng, 300);
+    // Cut into pieces at random points, sometimes inside a sequence; some resizes between.
+    std::vector<Step> steps;
+    for (size_t at = 0; at < stream.size();) {
+      const size_t len = 1 + rng() % 24;
+      steps.push_back(Step{stream.substr(at, len)});
+      at += len;
+      if (rng() % 40 == 0)
+        steps.push_back(Step{{}, 3 + static_cast<int>(rng() % 16), 2 + static_cast<int>(rng() % 9)});
+    }
+    Terminal full(cols, rows);
+    std::vector<Follower> followers;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      apply(full, steps[i]);
+      for (auto it = followers.begin(); it != followers.end();) {
+        apply(it->term, steps[i]);
+        if (it->compare_at == i) {
+          std::string why;
+          EXPECT_TRUE(full.same_state(it->term, &why))
+              << "seed " << seed << ": restored after step " << it->born << ", compared after "
+              << i << ": " << why;
+          ++compared;
+          it = followers.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (followers.size() < 3 && rng() % 10 == 0 && full.keyframe_safe()) {
+        Terminal r = restore_or_fail(full);
+        std::string why;
+        EXPECT_TRUE(full.same_state(r, &why)) << "seed " << seed << ": restore after step " << i
+                                              << ": " << why;
+        ++restored;
+        followers.push_back(
+            Follower{std::move(r), std::min(steps.size() - 1, i + 1 + rng() % 40), i});
+      }
+    }
+    if (::testing::Test::HasFailure()) break;  // one seed's report is enough to debug
+  }
+  EXPECT_GT(restored, 1000u);
+  EXPECT_GT(compared, 1000u);
+}
+
+TEST(Keyframes, RestoreRejectsCorruptInputWithoutCrashing) {
+  Terminal t(30, 10);
+  t.feed("\x1b[1;31mhello\x1b[?1049hworld\x1b[2;5r");
+  const std::string good = t.save();
+  ASSERT_TRUE(Terminal::restore(good).ok());
+  EXPECT_FALSE(Terminal::restore("").ok());
+  EXPECT_FALSE(Terminal::restore("TAPK").ok());
+  std::string bad_version = good;
+  bad_version[4] = 9;
+  auto v = Terminal::restore(bad_version);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error().kind(), ErrorKind::unsupported_version);
+  for (size_t cut = 0; cut < good.size(); cut += 7)
+    EXPECT_FALSE(Terminal::restore(good.substr(0, cut)).ok()) << cut;
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::string b = good;
+    b[5 + rng() % (b.size() - 5)] ^= static_cast<char>(1 + rng() % 255);
+    auto r = Terminal::restore(b);  // must not crash; may happen to decode
+    if (r.ok()) r->feed("more text\r\n");
+  }
+}
+
+TEST(Keyframes, StayWithinBudgetOnADenseScreen) {
+  Terminal t(120, 40);
+  std::mt19937_64 rng(3);
+  std::string s;
+  for (int buf = 0; buf < 2; ++buf) {
+    for (int i = 0; i < 120 * 40; ++i) {
+      s += "\x1b[38;5;" + std::to_string(rng() % 256) + ";48;5;" + std::to_string(rng() % 256) + "m";
+      s.push_back(static_cast<char>('!' + rng() % 90));
+    }
+    s += "\x1b[?1049h";
+  }
+  t.feed(s);
+  EXPECT_LE(t.save().size(), kMaxKeyframe);
+}
+
+// ---- the rule ----
+
+TEST(Keyframer, TakesKeyframesByOutputAndByScrolledLines) {
+  Keyframer k({}, 120, 40);
+  uint64_t seq = 0;
+  std::vector<format::Keyframe> frames;
+  auto out = [&](std::string bytes) {
+    format::Event e{0, format::Output{std::move(bytes)}};
+    if (auto kf = k.observe(seq, e)) frames.push_back(*kf);
+    ++seq;
+  };
+  // 256 KiB of output that does not scroll: one keyframe after it.
+  for (int i = 0; i < 64; ++i) out("\x1b[H" + std::string(4093, 'x'));
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].event_seq, 64u);
+  // 4,096 scrolled lines at 120x40, in small reads.
+  frames.clear();
+  const uint64_t start = seq;
+  for (int i = 0; i < 4096 / 8; ++i) out(std::string("y\r\ny\r\ny\r\ny\r\ny\r\ny\r\ny\r\ny\r\n"));
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_LE(frames[0].event_seq, start + 4096 / 8);
+  // At a quarter of the area, a quarter of the lines.
+  Keyframer small({}, 60, 20);
+  uint64_t taken_at = 0;
+  for (uint64_t i = 0; i < 2000 && taken_at == 0; ++i) {
+    format::Event e{0, format::Output{"y\r\n"}};
+    if (auto kf = small.observe(i, e)) taken_at = kf->event_seq;
+  }
+  EXPECT_GE(taken_at, 1000u);
+  EXPECT_LE(taken_at, 1030u);
+}
+
+TEST(Keyframer, WaitsForASafeBoundary) {
+  Keyframer k({1000, 1u << 30}, 80, 24);
+  format::Event partial{0, format::Output{std::string(2000, 'a') + "\r\x1b[3"}};
+  EXPECT_FALSE(k.observe(0, partial).has_value());
+  format::Event rest{0, format::Output{"1mok"}};
+  auto kf = k.observe(1, rest);
+  ASSERT_TRUE(kf.has_value());
+  EXPECT_EQ(kf->event_seq, 2u);
+  auto r = Terminal::restore(kf->state);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(k.terminal().same_state(*r));
+}
+
+TEST(Keyframer, KeyframesOfTheCorpusReplayToTheSameScreens) {
+  for (const std::string& name : {std::string("vim"), std::string("apt"), std::string("bulk")}) {
+    const test::CorpusSession s = test::load_corpus(name);
+    Keyframer k({}, s.cols, s.rows);
+    Terminal full(s.cols, s.rows);
+    std::unique_ptr<Terminal> from_keyframe;
+    size_t keyframes = 0;
+    for (size_t i = 0; i < s.reads.size(); ++i) {
+      format::Event e{0, format::Output{s.reads[i]}};
+      full.feed(s.reads[i]);
+      if (from_keyframe) from_keyframe->feed(s.reads[i]);
+      if (auto kf = k.observe(i, e)) {
+        ++keyframes;
+        if (from_keyframe) {
+          std::string why;
+          EXPECT_TRUE(full.same_state(*from_keyframe, &why)) << name << " read " << i << ": " << why;
+        }
+        auto r = Terminal::restore(kf->state);
+        ASSERT_TRUE(r.ok()) << r.error().what();
+        from_keyframe = std::make_unique<Terminal>(std::move(r).value());
+      }
+    }
+    if (name == "bulk") {
+      EXPECT_GT(keyframes, 10u);
+    }
+    if (from_keyframe) {
+      std::string why;
+      EXPECT_TRUE(full.same_state(*from_keyframe, &why)) << name << " at end: " << why;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tap::term
