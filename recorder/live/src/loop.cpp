@@ -59,7 +59,8 @@ void EpollLoop::cancel_timer(uint64_t timer_id) { timers_.erase(timer_id); }
 Result<void> EpollLoop::run_once(int timeout_ms) {
   int64_t now = monotonic_ns();
   for (const auto& [id, t] : timers_) {
-    int64_t wait = (t.due_ns - now) / 1'000'000;
+    // Rounded up, so a timer due within the millisecond does not spin the loop.
+    int64_t wait = (t.due_ns - now + 999'999) / 1'000'000;
     if (wait < 0) wait = 0;
     if (timeout_ms < 0 || wait < timeout_ms) timeout_ms = static_cast<int>(wait);
   }
