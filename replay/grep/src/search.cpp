@@ -484,7 +484,11 @@ Result<GrepSummary> run_grep(const GrepOptions& options, const std::vector<std::
     const std::string name = escape_for_terminal(walk.files[i].string());
     for (const std::string& w : o.warnings) output.err(false, name + ": " + escape_for_terminal(w));
     if (o.error) {
-      output.err(true, name + ": " + escape_for_terminal(o.error->what()));
+      // Readers usually name the file already; say it once.
+      const std::string& what = o.error->what();
+      const std::string& path = walk.files[i].string();
+      const bool named = what.compare(0, path.size(), path) == 0;
+      output.err(true, named ? escape_for_terminal(what) : name + ": " + escape_for_terminal(what));
       ++summary.failures;
     }
     summary.hits += o.hits;
