@@ -26,8 +26,6 @@ constexpr Nanos kSeekStep = 10 * kSecond;
 constexpr int kFollowPollMs = 250;
 // Writes into a pipe at full speed are gathered into blocks of this size.
 constexpr size_t kOutputBlock = 256 * 1024;
-// Recordings at least this large without keyframes get cached ones before a seek.
-constexpr uint64_t kKeyframeCacheMinBytes = 1 << 20;
 
 // Leaves the user's terminal usable whatever the recording did: pen, cursor, mouse
 // reporting, bracketed paste, application keypad and cursor keys, scroll region.
@@ -171,7 +169,7 @@ Result<void> Player::ensure_index() {
     TAP_TRY(auto kf, probe->seek_keyframe(probe->duration()));
     has_keyframes_ = kf.has_value();
   }
-  const bool need_keyframes = !*has_keyframes_ && rec_.size() >= kKeyframeCacheMinBytes;
+  const bool need_keyframes = !*has_keyframes_ && rec_.size() >= ReplayIndex::kCacheMinBytes;
   TAP_TRY(auto reader, rec_.reopen());
   if (rec_.is_stdin()) {
     TAP_TRY(ReplayIndex built, ReplayIndex::build(*reader, {need_keyframes}));

@@ -18,8 +18,6 @@ namespace {
 
 constexpr char kMagic[8] = {'T', 'A', 'P', 'R', 'I', 'X', '0', '1'};
 constexpr size_t kFooterBytes = 32;  // table offset, table length, table checksum, magic
-// Below this size a recording replays from its start in milliseconds: no cache entry.
-constexpr uint64_t kCacheMinBytes = 1 << 20;
 // A keyframe state is ≤ 64 KiB at 120×40; refuse to inflate anything absurd from a cache file.
 constexpr size_t kMaxStateBytes = 64 << 20;
 constexpr size_t kMaxLabel = 4096;

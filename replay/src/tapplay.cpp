@@ -17,8 +17,6 @@
 namespace tap::replay {
 namespace {
 
-// Recordings at least this large without keyframes get keyframes built into the cache.
-constexpr uint64_t kKeyframeCacheMinBytes = 1 << 20;
 
 std::string display_name(const std::string& path) {
   return path == "-" ? std::string("<stdin>") : escape_for_terminal(path);
@@ -44,7 +42,7 @@ Result<int> render_at(Recording& rec, const std::string& name, const std::string
 
   // The index is needed for who was writing (JSON) and for keyframes the file lacks.
   bool need_keyframes = false;
-  if (rec.size() >= kKeyframeCacheMinBytes) {
+  if (rec.size() >= ReplayIndex::kCacheMinBytes) {
     TAP_TRY(auto kf, reader.seek_keyframe(reader.duration()));
     need_keyframes = !kf.has_value();
   }
@@ -72,6 +70,10 @@ Result<int> render_at(Recording& rec, const std::string& name, const std::string
   }
   TAP_CHECK(write_all(STDOUT_FILENO, render(pos.terminal, format, ctx)));
   if (pos.fault) {
+    if (pos.fault->kind() == ErrorKind::truncated) {
+      log::warning(name, ": ", pos.fault->what(), ": rendered up to the last intact record");
+      return 0;
+    }
     log::error(name, ": ", pos.fault->what(), ": rendered up to the last intact record");
     return 1;
   }
@@ -130,6 +132,11 @@ Result<int> run_tapplay(const TapplayOptions& options) {
   for (const std::string& w : result.warnings) log::warning(w);
   if (result.signal != 0) return 128 + result.signal;
   if (result.fault) {
+    // A recording cut short is normal after a crash: a warning. Corruption is a failure.
+    if (result.fault->kind() == ErrorKind::truncated) {
+      log::warning(name, ": ", result.fault->what(), ": played up to the last intact record");
+      return 0;
+    }
     log::error(name, ": ", result.fault->what(), ": played up to the last intact record");
     return 1;
   }

@@ -55,6 +55,10 @@ struct CachedKeyframe {
 
 class ReplayIndex {
  public:
+  // Recordings smaller than this replay from their start in a few milliseconds: they get no
+  // cache entry, and no keyframes are built for them.
+  static constexpr uint64_t kCacheMinBytes = 256 * 1024;
+
   struct BuildOptions {
     bool keyframes = false;  // also build keyframes (the recording has none)
   };

@@ -1,0 +1,240 @@
+// tapplay run as a program on recordings written from code; renderings compared with the files
+// in tests/data/expected/replay/ (TAP_UPDATE_EXPECTED=1 rewrites them; review the diff).
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "require.hpp"
+#include "sample_session.hpp"
+#include "tap/format/session_writer.hpp"
+
+namespace tap::replay {
+namespace {
+
+using namespace tap::replay::test;
+
+class TapplayCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = scratch_dir("cli-" + name);
+    sample_ = dir_ / "sample.tap";
+    write_session(sample_, sample_events());
+  }
+  // tapplay with a private cache directory.
+  RunResult tapplay(const std::string& args) {
+    return run("XDG_CACHE_HOME=" + (dir_ / "cache").string() + " " + tapplay_path() + " " + args);
+  }
+  std::filesystem::path dir_, sample_;
+};
+
+std::filesystem::path expected_dir() {
+  return std::filesystem::path(tap::test::source_dir()) / "tests" / "data" / "expected" / "replay";
+}
+
+void expect_matches_file(const std::string& got, const std::string& name) {
+  const auto path = expected_dir() / name;
+  if (tap::test::env_flag("TAP_UPDATE_EXPECTED")) {
+    std::filesystem::create_directories(expected_dir());
+    write_file(path, got);
+  }
+  ASSERT_TRUE(std::filesystem::exists(path)) << path << " missing (TAP_UPDATE_EXPECTED=1 makes it)";
+  EXPECT_EQ(got, read_file(path)) << "differs from " << path;
+}
+
+bool one_error_line(const std::string& err) {
+  return err.rfind("tapplay: error: ", 0) == 0 && err.find('\n') == err.size() - 1;
+}
+
+TEST_F(TapplayCli, EveryFormatMatchesItsExpectedFile) {
+  const std::vector<std::pair<std::string, std::string>> times = {{"1", "1s"}, {"5.5", "5.5s"}};
+  for (const auto& [t, tag] : times) {
+    for (const std::string format : {"text", "ansi", "html", "svg", "json"}) {
+      auto r = tapplay(sample_.string() + " --at " + t + " --format " + format);
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      EXPECT_EQ(r.err, "");
+      expect_matches_file(r.out, "sample-" + tag + "." + format);
+    }
+  }
+  auto r = tapplay(sample_.string() + " --at end");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_matches_file(r.out, "sample-end.text");
+}
+
+TEST_F(TapplayCli, TextAtOneSecondShowsWhatTheSessionPrinted) {
+  auto r = tapplay(sample_.string() + " --at 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "$ ls\nbold red it-ul rev\nc208 true strike\n"
+            "wide: \xe6\xbc\xa2\xe5\xad\x97| e\xcc\x81 <&>\n\n\n\n\n");
+}
+
+TEST_F(TapplayCli, JsonNamesWhoWasWriting) {
+  auto before = tapplay(sample_.string() + " --at 3 --format json");
+  auto after = tapplay(sample_.string() + " --at 4 --format json");
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_NE(before.out.find("\"writer\":{\"pid\":4243,\"uid\":1000"), std::string::npos);
+  EXPECT_NE(after.out.find("\"writer\":{\"pid\":4300,\"uid\":0,\"euid\":0"), std::string::npos);
+  EXPECT_NE(after.out.find("\"opener\":{\"uid\":1000,\"pid\":4242,\"user\":\"alice\""), std::string::npos);
+}
+
+TEST_F(TapplayCli, FileAtTIsTheSameAsAt) {
+  auto a = tapplay(sample_.string() + "@0:05.5 --format json");
+  auto b = tapplay(sample_.string() + " --at 5.5 --format json");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out.find("\"alt_screen\":true"), std::string::npos);
+}
+
+TEST_F(TapplayCli, AcceptsEveryTimeForm) {
+  auto reference = tapplay(sample_.string() + " --at 3.2 --format json");
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  // Started 12:00:00Z in a zone one hour east: 13:00 on the recording's clock.
+  for (const std::string t : {"0:03.2", "0:00:03.200", "@13:00:03.2", "2026-11-23T12:00:03.2Z",
+                              "2026-11-23T13:00:03.200+01:00"}) {
+    auto r = tapplay(sample_.string() + " --at " + t + " --format json");
+    ASSERT_EQ(r.exit_code, 0) << t << ": " << r.err;
+    EXPECT_EQ(r.out, reference.out) << t;
+  }
+  auto end = tapplay(sample_.string() + " --at end");
+  auto ten = tapplay(sample_.string() + " --at 10");
+  ASSERT_EQ(end.exit_code, 0) << end.err;
+  EXPECT_EQ(end.out, ten.out);
+  auto zero = tapplay(sample_.string() + " --at 0");
+  ASSERT_EQ(zero.exit_code, 0) << zero.err;
+  EXPECT_EQ(zero.out, std::string(8, '\n'));
+}
+
+TEST_F(TapplayCli, RefusesTimesOutsideTheRecordingInOneLine) {
+  for (const std::string t : {"10.001", "1:00:00", "@12:59", "2026-11-24T00:00:00Z", "-1", "soon",
+                              "1:2:3:4", "@25:00"}) {
+    auto r = tapplay(sample_.string() + " --at " + t);
+    EXPECT_EQ(r.exit_code, 2) << t;
+    EXPECT_TRUE(one_error_line(r.err)) << t << ": " << r.err;
+    EXPECT_EQ(r.out, "") << t;
+  }
+}
+
+TEST_F(TapplayCli, PlaysIntoAPipeAtFullSpeedByteForByte) {
+  auto events = sample_events();
+  auto r = tapplay("--speed 0 " + sample_.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, output_bytes(events));
+  // A larger recording with keyframes, and the same through standard input.
+  auto big = scrolling_events(700 * 1024, 30);
+  write_session(dir_ / "big.tap", big, 64 * 1024);
+  auto file = tapplay("--speed 0 " + (dir_ / "big.tap").string());
+  ASSERT_EQ(file.exit_code, 0) << file.err;
+  EXPECT_TRUE(file.out == output_bytes(big));
+  auto piped = tapplay("--speed 0 - < " + (dir_ / "big.tap").string());
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_TRUE(piped.out == output_bytes(big));
+}
+
+TEST_F(TapplayCli, KeepsTheOriginalTimingWithinTheIdleLimit) {
+  const auto start = std::chrono::steady_clock::now();
+  auto r = tapplay("--idle-limit 0.2 " + sample_.string());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, output_bytes(sample_events()));
+  // 12 pauses between events, each cut to at most 0.2 s; the shorter ones (0.1 s) kept.
+  EXPECT_GT(secs, 1.0);
+  EXPECT_LT(secs, 4.0);
+  const auto fast_start = std::chrono::steady_clock::now();
+  auto fast = tapplay("--speed 20 " + sample_.string());
+  const double fast_secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - fast_start).count();
+  ASSERT_EQ(fast.exit_code, 0) << fast.err;
+  EXPECT_GT(fast_secs, 0.45);  // 10 s at 20×
+  EXPECT_LT(fast_secs, 2.5);
+}
+
+TEST_F(TapplayCli, PlaysATruncatedRecordingUpToItsLastIntactRecordWithAWarning) {
+  auto events = scrolling_events(300 * 1024, 30);
+  write_session(dir_ / "full.tap", events);
+  const std::string bytes = read_file(dir_ / "full.tap");
+  const std::string raw = output_bytes(events);
+  for (size_t cut : {bytes.size() * 3 / 4, bytes.size() / 2, bytes.size() / 5}) {
+    write_file(dir_ / "cut.tap", bytes.substr(0, cut));
+    auto r = tapplay("--speed 0 " + (dir_ / "cut.tap").string());
+    EXPECT_EQ(r.exit_code, 0) << "cut " << cut << ": " << r.err;
+    EXPECT_NE(r.err.find("tapplay: warning: "), std::string::npos) << "cut " << cut;
+    EXPECT_TRUE(raw.compare(0, r.out.size(), r.out) == 0) << "not a prefix, cut " << cut;
+    EXPECT_GT(r.out.size(), 0u);
+    auto at = tapplay((dir_ / "cut.tap").string() + "@end");
+    EXPECT_EQ(at.exit_code, 0) << at.err;
+  }
+}
+
+TEST_F(TapplayCli, StopsAtCorruptionWithAnErrorAndNeverCrashes) {
+  auto events = scrolling_events(300 * 1024, 30);
+  write_session(dir_ / "full.tap", events);
+  const std::string bytes = read_file(dir_ / "full.tap");
+  const std::string raw = output_bytes(events);
+  int failures = 0;
+  for (int i = 1; i < 8; ++i) {
+    std::string bad = bytes;
+    const size_t at = bytes.size() * i / 8;
+    bad[at] = static_cast<char>(bad[at] ^ 0x40);
+    write_file(dir_ / "bad.tap", bad);
+    auto r = tapplay("--speed 0 " + (dir_ / "bad.tap").string());
+    EXPECT_LT(r.exit_code, 128) << "crashed with byte " << at << " flipped";
+    EXPECT_TRUE(raw.compare(0, r.out.size(), r.out) == 0) << "invented output, byte " << at;
+    if (r.exit_code != 0) {
+      ++failures;
+      EXPECT_EQ(r.exit_code, 1);
+      EXPECT_NE(r.err.find("tapplay: error: "), std::string::npos);
+    }
+    auto json = tapplay((dir_ / "bad.tap").string() + " --at 0:01 --format json");
+    EXPECT_LT(json.exit_code, 128);
+  }
+  EXPECT_GT(failures, 0) << "no flipped byte was noticed";
+}
+
+TEST_F(TapplayCli, RefusesWhatIsNotARecordingInOneLine) {
+  write_file(dir_ / "junk.tap", std::string(5000, 'x'));
+  write_file(dir_ / "empty.tap", "");
+  for (const std::string f : {"junk.tap", "empty.tap", "missing.tap"}) {
+    auto r = tapplay("--speed 0 " + (dir_ / f).string());
+    EXPECT_EQ(r.exit_code, 1) << f;
+    EXPECT_TRUE(one_error_line(r.err)) << f << ": " << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST_F(TapplayCli, ReportsUsageErrors) {
+  for (const std::string& args : std::vector<std::string>{"--format html " + sample_.string(), "--speed -1 " + sample_.string(),
+        sample_.string() + "@1 --at 2", "--at 1 --format png " + sample_.string(),
+        "--idle-limit 0 " + sample_.string(), "--follow --at 1 " + sample_.string(), ""}) {
+    auto r = tapplay(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_TRUE(one_error_line(r.err)) << args << ": " << r.err;
+  }
+  auto v = tapplay("--version");
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out.rfind("tapplay ", 0), 0u);
+  auto h = tapplay("--help");
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_NE(h.out.find("--idle-limit"), std::string::npos);
+}
+
+TEST_F(TapplayCli, FollowsTheSessionIntoItsNextSegment) {
+  auto first = sample_events();
+  first.pop_back();
+  write_session(dir_ / "s.tap", first, 0, /*finish=*/false, 1);
+  // The second segment names the first one.
+  auto info = sample_info(2);
+  info.segment = 1;
+  info.previous = format::SegmentLink{sample_info(1).file_id, {}, 0};
+  auto writer = format::SessionWriter::create(dir_ / "s.seg1.tap", info);
+  ASSERT_TRUE(writer.ok()) << writer.error().what();
+  ASSERT_TRUE((*writer)->append({0, format::Output{"second segment\r\n"}}).ok());
+  ASSERT_TRUE((*writer)->finish({format::SessionEnd::Reason::closed, 0}).ok());
+  auto r = tapplay("--speed 0 " + (dir_ / "s.tap").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, output_bytes(first) + "second segment\r\n");
+}
+
+}  // namespace
+}  // namespace tap::replay
