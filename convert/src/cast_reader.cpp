@@ -183,7 +183,8 @@ Result<void> CastDecoder::parse_header_object(od::object obj) {
       if (!value_uint(v, &n)) return fault(ErrorKind::corrupt, "header: \"version\" is not a number");
       header_version_ = static_cast<int64_t>(n);
     } else if (key == "width" || key == "height") {
-      if (!value_uint(v, &n) || n == 0 || n > 65535)
+      // asciinema 2.2 writes 0 when its terminal reports no size (players then use 80×24).
+      if (!value_uint(v, &n) || n > 65535)
         return fault(ErrorKind::corrupt, "header: \"" + std::string(key) + "\" is not a size");
       (key == "width" ? facts_.cols : facts_.rows) = static_cast<uint16_t>(n);
     } else if (key == "term" && version_ >= 3) {
@@ -196,7 +197,7 @@ Result<void> CastDecoder::parse_header_object(od::object obj) {
         if (tf.unescaped_key().get(tk)) return fault(ErrorKind::corrupt, "header: bad key");
         od::value tv = tf.value();
         if (tk == "cols" || tk == "rows") {
-          if (!value_uint(tv, &n) || n == 0 || n > 65535)
+          if (!value_uint(tv, &n) || n > 65535)
             return fault(ErrorKind::corrupt, "header: \"term." + std::string(tk) + "\" is not a size");
           (tk == "cols" ? facts_.cols : facts_.rows) = static_cast<uint16_t>(n);
         } else if (tk == "type") {

@@ -47,8 +47,7 @@ class StripEncoder final : public BufferedEncoder {
     return maybe_flush();
   }
   Result<void> end(Nanos) override {
-    if (cr_) buf_ += '\n';
-    cr_ = false;
+    if (!line_start_) buf_ += '\n';
     return flush();
   }
 
@@ -57,12 +56,18 @@ class StripEncoder final : public BufferedEncoder {
   void step(unsigned char c) {
     switch (state_) {
       case State::ground:
-        if (cr_ && c != '\n') buf_ += '\n';
-        cr_ = false;
         if (c == 0x1B) { state_ = State::esc; return; }
-        if (c == '\r') { cr_ = true; return; }
-        if (c == '\n' || c == '\t' || c >= 0x20) {
-          if (c != 0x7F) buf_ += static_cast<char>(c);
+        if (c == '\r') {
+          // A carriage return that rewrites a line (progress bars) starts a new one; one at
+          // the start of a line, or before a line feed, changes nothing.
+          cr_ = !line_start_;
+          return;
+        }
+        if (c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7F)) {
+          if (cr_ && c != '\n') buf_ += '\n';
+          cr_ = false;
+          buf_ += static_cast<char>(c);
+          line_start_ = c == '\n';
         }
         return;
       case State::esc:
@@ -88,7 +93,8 @@ class StripEncoder final : public BufferedEncoder {
     }
   }
   State state_ = State::ground;
-  bool cr_ = false;
+  bool cr_ = false;          // a carriage return is pending
+  bool line_start_ = true;   // nothing written since the last line feed
 };
 
 // "2026-11-23 05:53:56+00:00" as util-linux script writes it.

@@ -171,7 +171,7 @@ TEST(CastReader, RejectsWhatIsNotAnAsciicast) {
   EXPECT_EQ(decode_cast("").error->kind(), ErrorKind::corrupt);
   EXPECT_EQ(decode_cast("hello\n").error->kind(), ErrorKind::corrupt);
   EXPECT_EQ(decode_cast("{\"version\": 4}\n").error->kind(), ErrorKind::unsupported_version);
-  EXPECT_EQ(decode_cast("{\"version\": 2, \"width\": 0, \"height\": 24}\n").error->kind(), ErrorKind::corrupt);
+  EXPECT_EQ(decode_cast("{\"version\": 2, \"width\": \"wide\", \"height\": 24}\n").error->kind(), ErrorKind::corrupt);
   auto bad_resize = decode_cast("{\"version\": 2, \"width\": 80, \"height\": 24}\n[1, \"r\", \"80 x 0\"]\n");
   ASSERT_TRUE(bad_resize.error);
   EXPECT_EQ(bad_resize.error->kind(), ErrorKind::corrupt);
@@ -196,6 +196,8 @@ TEST(Strip, RemovesEscapeSequencesAndControlsKeepsText) {
                          {Event{1, Output{"\x1b[1;31mred\x1b[0m\r\nti\x1b]0;title\x07tle\x1b"}},
                           Event{2, Output{"(Bcharset\x1bP1$r\x1b\\ ok\rx\x08\ty\r"}}});
   EXPECT_EQ(s, "red\ntitlecharset ok\nx\ty\n");
+  // A carriage return at the start of a line or before a line feed adds no empty line.
+  EXPECT_EQ(encode(Format::strip, header(), {Event{1, Output{"a\r\n\r\x1b[Kb\r\r\nc"}}}), "a\nb\nc\n");
 }
 
 TEST(Script, ClassicTimingAndTypescriptReadBack) {

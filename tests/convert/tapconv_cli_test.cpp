@@ -1,1 +1,197 @@
+// tapconv on committed fixtures (tests/data/convert/) against expected files
+// (tests/data/expected/convert/). TAP_UPDATE_EXPECTED=1 rewrites the expected files from the
+// current output, to be reviewed in the diff.
 #include <gtest/gtest.h>
+
+#include <regex>
+
+#include "cli_util.hpp"
+
+namespace tap::convert::test {
+namespace {
+
+void expect_matches(const fs::path& actual, const std::string& name, bool normalize_ids = false) {
+  std::string got = read_file(actual);
+  if (normalize_ids)
+    got = std::regex_replace(got, std::regex("\"session_id\":\"[0-9a-f]{32}\""), "\"session_id\":\"0\"");
+  fs::path want = expected_dir() / name;
+  if (tap::test::env_flag("TAP_UPDATE_EXPECTED")) {
+    fs::create_directories(expected_dir());
+    write_file(want, got);
+    return;
+  }
+  ASSERT_TRUE(fs::exists(want)) << want;
+  EXPECT_EQ(got, read_file(want)) << "output of " << actual << " differs from " << want;
+}
+
+Run conv(const fs::path& dir, const std::string& args) { return sh(dir, tapconv() + " " + args); }
+
+std::string in(const std::string& fixture) { return quote((data_dir() / fixture).string()); }
+
+TEST(TapconvCli, AsciicastV2ThroughTapToEveryFormatMatchesExpectedFiles) {
+  fs::path d = scratch_dir();
+  auto r = conv(d, in("demo_v2.cast") + " demo.tap");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  struct Case {
+    std::string args, out, expected;
+    bool ids = false;
+  } cases[] = {
+      {"demo.tap out.cast", "out.cast", "demo_v2.v2.cast"},
+      {"demo.tap out3.cast --to v3", "out3.cast", "demo_v2.v3.cast"},
+      {"demo.tap out.raw", "out.raw", "demo_v2.raw"},
+      {"demo.tap out.txt", "out.txt", "demo_v2.txt"},
+      {"demo.tap strip.txt --to strip", "strip.txt", "demo_v2.strip.txt"},
+      {"demo.tap out.jsonl", "out.jsonl", "demo_v2.jsonl", true},
+      {"demo.tap ts --to script", "ts", "demo_v2.typescript"},
+      {"demo.tap ts2 --to script", "ts2.timing", "demo_v2.typescript.timing"},
+      {"demo.tap io.log --to log-io", "io.log", "demo_v2.log"},
+      {"demo.tap io2.log --to log-io", "io2.log.timing", "demo_v2.log.timing"},
+  };
+  for (const auto& c : cases) {
+    auto rc = conv(d, c.args);
+    ASSERT_EQ(rc.status, 0) << c.args << ": " << rc.err;
+    expect_matches(d / c.out, c.expected, c.ids);
+  }
+}
+
+TEST(TapconvCli, EveryImportMatchesExpectedFiles) {
+  fs::path d = scratch_dir();
+  struct Case {
+    std::string import_args, export_args, out, expected;
+  } cases[] = {
+      {in("demo_v1.cast") + " a.tap", "a.tap a.cast", "a.cast", "demo_v1.v2.cast"},
+      {in("spec_v3.cast") + " b.tap", "b.tap b.cast --to v3", "b.cast", "spec_v3.v3.cast"},
+      {in("spec_v3.cast") + " c.cast", "", "c.cast", "spec_v3.v2.cast"},
+      {in("demo.typescript") + " d.tap", "d.tap d.cast", "d.cast", "demo_typescript.v2.cast"},
+      {in("demo_io.log") + " e.tap --from log-io --timing " + in("demo_io.timing"), "e.tap e.cast --to v3", "e.cast",
+       "demo_io.v3.cast"},
+      {in("asciinema2_rec.cast") + " f.tap", "f.tap f.raw", "f.raw", "asciinema2_rec.raw"},
+      {in("asciinema2_rec_nosize.cast") + " g.tap", "g.tap g.cast --to v3", "g.cast", "asciinema2_rec_nosize.v3.cast"},
+  };
+  for (const auto& c : cases) {
+    auto r = conv(d, c.import_args);
+    ASSERT_EQ(r.status, 0) << c.import_args << ": " << r.err;
+    if (!c.export_args.empty()) {
+      r = conv(d, c.export_args);
+      ASSERT_EQ(r.status, 0) << c.export_args << ": " << r.err;
+    }
+    expect_matches(d / c.out, c.expected);
+  }
+}
+
+TEST(TapconvCli, RefusesToReplaceAFileWithoutForce) {
+  fs::path d = scratch_dir();
+  write_file(d / "out.raw", "keep me");
+  auto r = conv(d, in("demo_v2.cast") + " out.raw");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("tapconv: error: out.raw: exists (use --force to replace it)"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(d / "out.raw"), "keep me");
+  r = conv(d, in("demo_v2.cast") + " out.raw --force");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(read_file(d / "out.raw"), "keep me");
+  // No temporary files are left behind.
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(d)) files += e.path().filename().string()[0] != '.' || e.path().filename().string().find("tapconv") != std::string::npos;
+  EXPECT_EQ(files, 1u);
+}
+
+TEST(TapconvCli, UsageErrorsExitTwoWithOneLine) {
+  fs::path d = scratch_dir();
+  auto r = conv(d, in("demo_v2.cast") + " x --to bogus");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "tapconv: error: --to: unknown output format \"bogus\"\n");
+  r = conv(d, in("demo_v2.cast") + " x.unknown");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("cannot tell the output format"), std::string::npos) << r.err;
+  ASSERT_EQ(conv(d, in("demo_v2.cast") + " d.tap").status, 0);
+  r = conv(d, "d.tap x.raw --from-time 99:00");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("--from-time"), std::string::npos) << r.err;
+  r = conv(d, "");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_FALSE(fs::exists(d / "x"));
+}
+
+TEST(TapconvCli, MissingInputFailsNamingIt) {
+  fs::path d = scratch_dir();
+  auto r = conv(d, "nope.cast out.raw");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("tapconv: error: "), std::string::npos);
+  EXPECT_NE(r.err.find("nope.cast"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(fs::exists(d / "out.raw"));
+}
+
+TEST(TapconvCli, ATruncatedCastConvertsEverythingBeforeTheFaultAndExitsOne) {
+  fs::path d = scratch_dir();
+  std::string cast = read_file(data_dir() / "demo_v2.cast");
+  size_t cut = cast.find("progress [#####");
+  ASSERT_NE(cut, std::string::npos);
+  size_t line_start = cast.rfind('\n', cut) + 1;
+  write_file(d / "cut.cast", cast.substr(0, cut));
+  write_file(d / "whole_lines.cast", cast.substr(0, line_start));
+  size_t line_no = static_cast<size_t>(std::count(cast.begin(), cast.begin() + static_cast<long>(line_start), '\n')) + 1;
+  auto r = conv(d, "cut.cast cut.raw");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("cut.cast: line " + std::to_string(line_no) + ": truncated event"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("everything before it was converted"), std::string::npos) << r.err;
+  ASSERT_EQ(conv(d, "whole_lines.cast whole.raw").status, 0);
+  EXPECT_EQ(read_file(d / "cut.raw"), read_file(d / "whole.raw"));
+  EXPECT_GT(read_file(d / "cut.raw").size(), 100u);
+  // Into .tap, the fault is marked as a gap the source caused.
+  r = conv(d, "cut.cast cut.tap");
+  EXPECT_EQ(r.status, 1);
+  ASSERT_EQ(conv(d, "cut.tap cut.jsonl").status, 0);
+  EXPECT_NE(read_file(d / "cut.jsonl").find("\"reason\":\"source-damaged\""), std::string::npos);
+}
+
+TEST(TapconvCli, CorruptJsonInTheMiddleNamesTheLine) {
+  fs::path d = scratch_dir();
+  write_file(d / "bad.cast", "{\"version\": 2, \"width\": 80, \"height\": 24}\n[0.5, \"o\", \"ok\"]\n[1.0, \"o\" \"x\"]\n[2, \"o\", \"late\"]\n");
+  auto r = conv(d, "bad.cast bad.raw");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("bad.cast: line 3: "), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(d / "bad.raw"), "ok");
+}
+
+TEST(TapconvCli, StandardInputAndOutput) {
+  fs::path d = scratch_dir();
+  auto r = sh(d, "cat " + in("demo_v2.cast") + " | " + tapconv() + " - - --to raw");
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(conv(d, in("demo_v2.cast") + " file.raw").status, 0);
+  EXPECT_EQ(r.out, read_file(d / "file.raw"));
+  // .tap through a pipe both ways.
+  r = sh(d, "cat " + in("demo_v2.cast") + " | " + tapconv() + " - - --to tap | " + tapconv() + " - - --from tap --to raw");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, read_file(d / "file.raw"));
+}
+
+TEST(TapconvCli, ATimeWindowStartsAtZeroWithTheSizeInEffect) {
+  fs::path d = scratch_dir();
+  ASSERT_EQ(conv(d, in("demo_v2.cast") + " all.tap").status, 0);
+  auto r = conv(d, "all.tap part.cast --from-time 3 --to-time 3.55");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string cast = read_file(d / "part.cast");
+  // Resized to 50x10 at 2.5 s, before the window.
+  EXPECT_EQ(cast.rfind("{\"version\": 2, \"width\": 50, \"height\": 10, ", 0), 0u) << cast;
+  EXPECT_NE(cast.find("\"duration\": 0.550000"), std::string::npos) << cast;
+  EXPECT_NE(cast.find("[0.000000, \"o\", \"line 00"), std::string::npos) << cast;
+  EXPECT_NE(cast.find("[0.500000, \"o\", \"progress [  "), std::string::npos) << cast;
+  EXPECT_EQ(cast.find("#####"), std::string::npos) << cast;
+  EXPECT_EQ(cast.find("alice"), std::string::npos) << cast;
+}
+
+TEST(TapconvCli, VersionAndHelp) {
+  fs::path d = scratch_dir();
+  auto r = conv(d, "--version");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out.rfind("tapconv ", 0), 0u) << r.out;
+  r = conv(d, "--help");
+  EXPECT_EQ(r.status, 0);
+  for (const char* opt : {"--from", "--to", "--force", "--from-time", "--to-time", "--timing"})
+    EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
+}
+
+}  // namespace
+}  // namespace tap::convert::test
