@@ -282,13 +282,13 @@ static long chunk_cb(__u32 i, void *unused) {
   b->rec.len = n;
   b->rec.call_len = c->call_len;
   if (bpf_probe_read_user(b->data, n, (const void *)c->src) == 0) {
-    submit(b, sizeof(b->rec) + n, c->flags, n);
+    submit(&b->rec, sizeof(b->rec) + n, c->flags, n);
   } else {
     /* The page is not resident: an explicit gap, never silent loss. */
     b->rec.hdr.kind = TAP_REC_FAULT;
     b->rec.hdr.flags = c->kind == TAP_REC_INPUT ? TAP_F_INPUT : 0;
     b->rec.hdr.size = sizeof(b->rec);
-    submit(b, sizeof(b->rec), c->flags, 0);
+    submit(&b->rec, sizeof(b->rec), c->flags, 0);
     struct tap_stats *s = stat();
     if (s) s->fault_bytes += n;
   }

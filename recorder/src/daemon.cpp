@@ -232,6 +232,39 @@ std::vector<Existing> find_existing_sessions() {
   return out;
 }
 
+// Answers the session table's questions from /dev/pts and the pinned sessions map.
+class Kernel final : public KernelView {
+ public:
+  explicit Kernel(Probe& probe) : probe_(probe) {
+    struct stat st {};
+    if (::stat("/dev/pts", &st) == 0) host_devpts_ = kernel_dev(st.st_dev);
+  }
+  bool pty_alive(const SessionKey& key, uint32_t pid) override {
+    std::string path;
+    if (key.pty_dev == host_devpts_) {
+      path = "/dev/pts/" + std::to_string(key.pty_index);
+    } else {
+      if (pid == 0) return true;  // cannot tell: keep recording
+      std::string proc = "/proc/" + std::to_string(pid);
+      if (::access(proc.c_str(), F_OK) != 0) return false;
+      path = proc + "/root/dev/pts/" + std::to_string(key.pty_index);
+    }
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && kernel_dev(st.st_dev) == key.pty_dev;
+  }
+  std::optional<std::pair<uint64_t, uint64_t>> offsets(const SessionKey& key) override {
+    for (const auto& k : probe_.sessions())
+      if (k.key.pty_dev == key.pty_dev && k.key.pty_index == key.pty_index &&
+          k.key.generation == key.generation)
+        return std::make_pair(k.out_off, k.in_off);
+    return std::nullopt;
+  }
+
+ private:
+  Probe& probe_;
+  uint64_t host_devpts_ = 0;
+};
+
 std::string mib(uint64_t bytes) {
   char b[32];
   std::snprintf(b, sizeof b, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
@@ -283,6 +316,8 @@ Result<void> run_daemon(const DaemonOptions& initial, std::function<Result<Daemo
   auto probe_r = Probe::open(options.probe, &pump);
   if (!probe_r.ok()) return fail(std::move(probe_r).error().context("start capture"));
   std::unique_ptr<Probe> probe = std::move(probe_r).value();
+  Kernel kernel_view(*probe);
+  table.set_kernel(&kernel_view);
   log::info("recording every pty to ", options.spool.string(), " (hooks ",
             hooks_name(probe->hooks()), ", ring ", mib(options.probe.ring_bytes), ", input ",
             input_mode_name(options.probe.input), probe->took_over() ? ", took over after a crash" : "", ")");

@@ -36,7 +36,8 @@ Result<Record> decode_record(std::span<const uint8_t> bytes) {
   if (bytes.size() < sizeof(tap_rec_hdr)) return corrupt("shorter than its header", bytes.size());
   tap_rec_hdr h;
   std::memcpy(&h, bytes.data(), sizeof h);
-  if (h.size != bytes.size()) return corrupt("size field disagrees with the record", bytes.size());
+  if (h.size != bytes.size())
+    return corrupt(("size field " + std::to_string(h.size) + " disagrees with the record").c_str(), bytes.size());
   Record r;
   r.kind = static_cast<RecordKind>(h.kind);
   r.flags = h.flags;

@@ -12,7 +12,9 @@
 #include <sstream>
 
 #include "tap/format/keys.hpp"
+#include "tap/format/segments.hpp"
 #include "tap/format/session_reader.hpp"
+#include "tap/format/verify.hpp"
 #include "tap/support/log.hpp"
 #include "tap/support/version.hpp"
 
@@ -165,8 +167,15 @@ Result<std::unique_ptr<SessionFile>> FileBackend::create(const format::SessionIn
   // Directory by the segment's own creation day, name by the session's start.
   struct timespec now {};
   ::clock_gettime(CLOCK_REALTIME, &now);
-  TAP_TRY(fs::path dir, day_dir(info.segment > 0 ? now.tv_sec * 1'000'000'000ll : info.start_wall_ns));
-  fs::path path = dir / file_name(info);
+  fs::path path;
+  auto prev = previous_.find(info.session_id);
+  if (info.segment > 0 && prev != previous_.end()) {
+    // Segments sit beside the first one: <base>.segK.tap (docs/format.md §Segments).
+    path = format::segment_path(format::segment_base(prev->second), info.segment);
+  } else {
+    TAP_TRY(fs::path dir, day_dir(info.segment > 0 ? now.tv_sec * 1'000'000'000ll : info.start_wall_ns));
+    path = dir / file_name(info);
+  }
   TAP_TRY(auto writer, format::SessionWriter::create(path, info, options_.writer));
   if (options_.auditor_gid != static_cast<gid_t>(-1) && ::chown(path.c_str(), 0, options_.auditor_gid) != 0)
     log::warning("chown ", path.string(), ": ", std::strerror(errno));
@@ -216,6 +225,14 @@ std::optional<Resume> FileBackend::resume(const SessionKey& key) {
   Resume r;
   r.previous = (*reader)->info();
   r.previous_path = path;
+  // The new segment links the old one's last verified seal (docs/integrity.md §Segments).
+  format::VerifyReport report = format::verify_file(path, nullptr);
+  format::SegmentLink link;
+  link.previous_file_id = r.previous.file_id;
+  link.last_sealed_head = report.last_sealed_head;
+  link.last_sealed_seq = report.last_sealed_seq;
+  r.link = link;
+  previous_[r.previous.session_id] = path;
   uint64_t out = out_start, inp = in_start;
   for (;;) {
     auto ev = (*reader)->next();

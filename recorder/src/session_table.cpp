@@ -15,6 +15,8 @@ constexpr uint32_t kNoLoginUid = 0xFFFFFFFF;
 // sshd opens the master as root and execs the user's shell a few ms later; wait this long for
 // the leader's exec before the master opener becomes the opener.
 constexpr uint64_t kOpenerGraceNs = 2'000'000'000;
+// A master closed by process exit makes no syscall: sessions quiet this long are checked.
+constexpr uint64_t kAliveCheckNs = 2'000'000'000;
 
 format::Id128 random_id() {
   format::Id128 id{};
@@ -38,6 +40,8 @@ struct SessionTable::Session {
   uint64_t next[2] = {0, 0};     // expected offset per stream (output, input)
   bool seen[2] = {false, false}; // a record of the stream arrived since the file began
   format::Gap::Reason first_reason = format::Gap::Reason::joined_late;
+  uint64_t last_record = 0;      // CLOCK_MONOTONIC of the last record
+  uint64_t last_alive_check = 0;
   uint32_t master_uid = 0, master_pid = 0;
   bool master_known = false;
   bool failed = false;
@@ -267,6 +271,8 @@ void SessionTable::handle(const Record& r) {
               r.has_meta ? r.rows : 0);
   }
 
+  s->last_record = std::max(s->last_record, r.ts_ns);
+  if (r.has_meta && r.tgid != 0 && s->master_pid == 0) s->master_pid = r.tgid;
   switch (r.kind) {
     case RecordKind::output:
     case RecordKind::input:
@@ -325,8 +331,15 @@ void SessionTable::handle(const Record& r) {
 }
 
 void SessionTable::tick(uint64_t now_ns) {
+  std::vector<Slot> gone;
   for (auto& [slot, sp] : sessions_) {
     Session& s = *sp;
+    uint64_t quiet_since = std::max(s.last_record, s.start_mono);
+    if (kernel_ && now_ns > quiet_since + kAliveCheckNs && now_ns > s.last_alive_check + kAliveCheckNs) {
+      s.last_alive_check = now_ns;
+      uint32_t pid = s.view.writer_pid ? s.view.writer_pid : s.master_pid;
+      if (!kernel_->pty_alive(s.view.key, pid)) gone.push_back(slot);
+    }
     if (!s.view.opener_known && s.master_known && now_ns > s.start_mono + kOpenerGraceNs)
       opener(s, s.master_uid, s.master_pid, format::Opener::Source::master_open, now_ns);
     if (s.file && !s.failed) {
@@ -339,6 +352,16 @@ void SessionTable::tick(uint64_t now_ns) {
         log::error("session pts", s.view.pty_index, ": ", r.error().what());
       }
     }
+  }
+  for (const Slot& slot : gone) {
+    Session& s = *sessions_.at(slot);
+    uint64_t out = s.next[0], in = s.next[1];
+    if (auto off = kernel_->offsets(s.view.key)) {
+      out = off->first;
+      in = off->second;
+    }
+    end(slot, {format::SessionEnd::Reason::closed, -1}, out, in,
+        std::max<uint64_t>(s.last_record, static_cast<uint64_t>(s.last_t) + s.start_mono));
   }
 }
 

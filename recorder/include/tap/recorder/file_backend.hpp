@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,7 @@ class FileBackend final : public SessionBackend {
 
   FileBackendOptions options_;
   format::SessionInfo host_;
+  std::map<format::Id128, std::filesystem::path> previous_;  // session id -> last segment
 };
 
 }  // namespace tap::recorder

@@ -61,6 +61,18 @@ class SessionBackend {
   virtual std::string user_name(uint32_t uid) = 0;
 };
 
+// What the table may ask the kernel side: whether a pty still exists (its master can be
+// closed implicitly at process exit, which no syscall shows) and its final stream offsets.
+class KernelView {
+ public:
+  virtual ~KernelView() = default;
+  // False once the pty pair is gone (/dev/pts/N removed at the master's last close). `pid` is
+  // a process of the session, to reach a devpts instance of another mount namespace.
+  virtual bool pty_alive(const SessionKey& key, uint32_t pid) = 0;
+  // (output, input) offsets the kernel counted for the key's current generation.
+  virtual std::optional<std::pair<uint64_t, uint64_t>> offsets(const SessionKey& key) = 0;
+};
+
 struct TableCounters {
   uint64_t sessions_started = 0;
   uint64_t sessions_ended = 0;
@@ -78,6 +90,7 @@ class SessionTable final : public DaemonHost {
   ~SessionTable() override;
 
   void add_observer(SessionObserver* observer) { observers_.push_back(observer); }
+  void set_kernel(KernelView* kernel) { kernel_ = kernel; }
 
   // One ring record.
   void handle(const Record& record);
@@ -126,6 +139,7 @@ class SessionTable final : public DaemonHost {
   std::map<Slot, std::unique_ptr<Session>> sessions_;
   std::vector<SessionObserver*> observers_;
   DaemonHost* loop_ = nullptr;
+  KernelView* kernel_ = nullptr;
   TableCounters counters_;
   uint64_t next_id_ = 1;
 };

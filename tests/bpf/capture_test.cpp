@@ -1,0 +1,285 @@
+// Real BPF capture on real ptys: every test runs its own taprec (own spool, keys, pin dir)
+// and asserts only on the ptys it made (found by a unique token in their output).
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "harness.hpp"
+#include "require.hpp"
+
+namespace tap::test {
+namespace {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// Quotes `s` for /bin/sh.
+std::string q(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Bytes of `expect` outside the gaps equal `got` (which has the gaps filled with NULs).
+::testing::AssertionResult equal_outside_gaps(const std::string& got, const std::vector<format::Gap>& gaps,
+                                              const std::string& expect) {
+  if (got.size() != expect.size())
+    return ::testing::AssertionFailure() << "captured + gaps = " << got.size()
+                                         << " bytes, typescript " << expect.size();
+  size_t pos = 0;
+  auto cmp = [&](size_t from, size_t to) -> ::testing::AssertionResult {
+    for (size_t i = from; i < to; ++i)
+      if (got[i] != expect[i])
+        return ::testing::AssertionFailure() << "first difference at byte " << i;
+    return ::testing::AssertionSuccess();
+  };
+  for (const auto& g : gaps) {
+    if (auto r = cmp(pos, g.offset); !r) return r;
+    pos = g.offset + g.bytes;
+  }
+  return cmp(pos, got.size());
+}
+
+class Capture : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) {
+      if (env_flag("TAP_REQUIRE_BPF")) FAIL() << "needs root";
+      GTEST_SKIP() << "needs root";
+    }
+  }
+};
+
+// Runs `script` with `command`; returns the typescript body.
+std::string run_script(const fs::path& dir, const std::string& command, const char* name = "ts") {
+  fs::path ts = dir / name;
+  sh("script -q -c " + q(command) + " " + ts.string() + " </dev/null >/dev/null 2>&1");
+  return typescript_body(ts);
+}
+
+// Waits until the recording holding `token` has ended (its file finished), up to `limit`.
+void settle(std::chrono::milliseconds limit = 3000ms) { std::this_thread::sleep_for(limit); }
+
+TEST_P(Capture, ScriptSessionOutputIsByteExact) {
+  TAP_REQUIRE_BPF();
+  TAP_REQUIRE_TOOL("script");
+  TempDir dir;
+  Taprec rec(dir.path(), GetParam());
+  ASSERT_TRUE(rec.start()) << rec.log();
+  std::string token = unique_token("tok");
+  std::string body = run_script(dir.path(),
+      "echo " + token + "; printf '\\033[1mbold\\033[0m tab\\there\\r\\n'; ls -la /usr/bin | head -50; "
+      "seq 1 3000; stty size");
+  settle();
+  ASSERT_EQ(rec.stop(), 0) << rec.log();
+  auto recs = recordings_with(rec.spool(), token);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_FALSE(recs[0].read_error);
+  EXPECT_EQ(recs[0].output.size(), body.size());
+  EXPECT_TRUE(recs[0].output == body) << "recorded output differs from the typescript";
+  const auto& last = recs[0].events.back();
+  ASSERT_NE(last.get<format::SessionEnd>(), nullptr);
+  EXPECT_EQ(last.get<format::SessionEnd>()->reason, format::SessionEnd::Reason::closed);
+}
+
+TEST_P(Capture, FloodOf50MBThroughScriptIsByteExact) {
+  TAP_REQUIRE_BPF();
+  TAP_REQUIRE_TOOL("script");
+  TempDir dir;
+  Taprec rec(dir.path(), GetParam());
+  ASSERT_TRUE(rec.start()) << rec.log();
+  std::string token = unique_token("flood");
+  std::string body = run_script(dir.path(), "echo " + token + "; head -c 37000000 /dev/urandom | base64");
+  ASSERT_GT(body.size(), 50'000'000u);
+  settle();
+  ASSERT_EQ(rec.stop(), 0) << rec.log();
+  auto recs = recordings_with(rec.spool(), token);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].output.size(), body.size());
+  EXPECT_TRUE(recs[0].output == body);
+  for (const auto& e : recs[0].events) EXPECT_EQ(e.get<format::Gap>(), nullptr);
+}
+
+// tmux: what the pane's pipe-pane saw is exactly the tail of the recorded output; keys sent
+// to the pane are input; a window resize is a resize event.
+TEST_P(Capture, TmuxPaneInputResizeAndOutput) {
+  TAP_REQUIRE_BPF();
+  TAP_REQUIRE_TOOL("tmux");
+  TempDir dir;
+  Taprec rec(dir.path(), GetParam());
+  ASSERT_TRUE(rec.start()) << rec.log();
+  std::string sock = (dir.path() / "tmux.sock").string();
+  std::string tm = "tmux -S " + sock + " ";
+  std::string token = unique_token("tmux");
+  fs::path pipe = dir.path() / "pipe.out";
+  ASSERT_EQ(sh(tm + "new-session -d -x 100 -y 30 'env PS1=\"$ \" bash --norc --noprofile'"), 0);
+  std::this_thread::sleep_for(500ms);
+  ASSERT_EQ(sh(tm + "pipe-pane -o 'cat > " + pipe.string() + "'"), 0);
+  sh(tm + "send-keys 'echo " + token + "' Enter");
+  sh(tm + "send-keys 'seq 1 2000' Enter");
+  std::this_thread::sleep_for(500ms);
+  sh(tm + "resize-window -x 120 -y 40");
+  std::this_thread::sleep_for(300ms);
+  sh(tm + "send-keys 'stty size' Enter");
+  std::this_thread::sleep_for(300ms);
+  sh(tm + "send-keys 'exit' Enter");
+  std::this_thread::sleep_for(1000ms);
+  sh(tm + "kill-server 2>/dev/null");
+  settle();
+  ASSERT_EQ(rec.stop(), 0) << rec.log();
+  std::string piped = read_file(pipe);
+  auto recs = recordings_with(rec.spool(), token);
+  ASSERT_EQ(recs.size(), 1u);
+  const Recording& r = recs[0];
+  ASSERT_GT(piped.size(), 8000u);
+  ASSERT_GE(r.output.size(), piped.size());
+  EXPECT_TRUE(r.output.compare(r.output.size() - piped.size(), piped.size(), piped) == 0)
+      << "pipe-pane output is not the tail of the recorded output";
+  EXPECT_NE(r.input.find("echo " + token + "\r"), std::string::npos);
+  EXPECT_NE(r.input.find("seq 1 2000\r"), std::string::npos);
+  bool resized = false, initial = false;
+  for (const auto& e : r.events) {
+    if (auto* z = e.get<format::Resize>()) {
+      if (z->cols == 120 && z->rows == 40) resized = true;
+      if (z->cols == 100 && z->rows == 30) initial = true;
+    }
+  }
+  EXPECT_TRUE(initial) << "no resize event for the initial 100x30";
+  EXPECT_TRUE(resized) << "no resize event for 120x40";
+  EXPECT_NE(r.output.find("40 120"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Hooks, Capture, ::testing::Values("tracepoint", "raw_tp"),
+                         [](const auto& info) { return info.param; });
+
+class Recorder : public Capture {};
+
+TEST_F(Recorder, ConcurrentSessionsAreKeptApart) {
+  TAP_REQUIRE_BPF();
+  TAP_REQUIRE_TOOL("script");
+  TempDir dir;
+  Taprec rec(dir.path());
+  ASSERT_TRUE(rec.start()) << rec.log();
+  std::string a = unique_token("alpha"), b = unique_token("beta");
+  std::string body_a, body_b;
+  std::thread ta([&] { body_a = run_script(dir.path(), "for i in $(seq 1 300); do echo " + a + " $i; done", "a"); });
+  std::thread tb([&] { body_b = run_script(dir.path(), "for i in $(seq 1 300); do echo " + b + " $i; done", "b"); });
+  ta.join();
+  tb.join();
+  settle();
+  ASSERT_EQ(rec.stop(), 0);
+  auto ra = recordings_with(rec.spool(), a), rb = recordings_with(rec.spool(), b);
+  ASSERT_EQ(ra.size(), 1u);
+  ASSERT_EQ(rb.size(), 1u);
+  EXPECT_NE(ra[0].path, rb[0].path);
+  EXPECT_EQ(ra[0].output, body_a);
+  EXPECT_EQ(rb[0].output, body_b);
+  EXPECT_EQ(ra[0].output.find(b), std::string::npos);
+  EXPECT_EQ(rb[0].output.find(a), std::string::npos);
+}
+
+// A tiny ring and a stopped consumer: each gap names exactly the bytes that are missing.
+TEST_F(Recorder, ForcedLossGapsAreExact) {
+  TAP_REQUIRE_BPF();
+  TAP_REQUIRE_TOOL("script");
+  TempDir dir;
+  Taprec rec(dir.path(), "auto", {"--ring-size", "256K", "--test-small-ring"});
+  ASSERT_TRUE(rec.start()) << rec.log();
+  std::string token = unique_token("loss");
+  std::thread pauser([&] {
+    std::this_thread::sleep_for(300ms);
+    rec.pause();
+    std::this_thread::sleep_for(1500ms);
+    rec.resume();
+  });
+  std::string body = run_script(dir.path(), "echo " + token + "; sleep 0.1; head -c 6000000 /dev/urandom | base64");
+  pauser.join();
+  settle();
+  ASSERT_EQ(rec.stop(), 0);
+  auto recs = recordings_with(rec.spool(), token);
+  ASSERT_EQ(recs.size(), 1u);
+  std::string got, why;
+  uint64_t gap_bytes = 0;
+  std::vector<format::Gap> gaps;
+  ASSERT_TRUE(reassemble(recs, &got, &gap_bytes, &gaps, &why)) << why;
+  EXPECT_GT(gap_bytes, 0u) << "the stopped consumer lost nothing: the test did not force loss";
+  EXPECT_LT(gap_bytes, body.size());
+  for (const auto& g : gaps) EXPECT_EQ(g.reason, format::Gap::Reason::ring_overflow);
+  EXPECT_TRUE(equal_outside_gaps(got, gaps, body));
+}
+
+// kill -9 during a flood, restart: segment 0 + segment 1 + the gap == the typescript.
+TEST_F(Recorder, KilledAndRestartedDaemonContinuesInANewSegment) {
+  TAP_REQUIRE_BPF();
+  TAP_REQUIRE_TOOL("script");
+  TempDir dir;
+  Taprec rec(dir.path());
+  ASSERT_TRUE(rec.start()) << rec.log();
+  std::string token = unique_token("crash");
+  std::string body;
+  std::thread work([&] {
+    body = run_script(dir.path(), "echo " + token + "; for i in $(seq 1 40); do seq 1 20000; sleep 0.1; done");
+  });
+  std::this_thread::sleep_for(1500ms);
+  rec.kill9();
+  std::this_thread::sleep_for(1000ms);
+  ASSERT_TRUE(rec.start()) << rec.log();
+  work.join();
+  settle();
+  ASSERT_EQ(rec.stop(), 0) << rec.log();
+  auto recs = recordings_with(rec.spool(), token);
+  ASSERT_EQ(recs.size(), 1u);  // segment 0 holds the token
+  // Its later segment has the same session id.
+  std::vector<Recording> segs = {recs[0]};
+  for (const auto& p : tap_files(rec.spool())) {
+    Recording r = read_recording(p);
+    if (r.info.session_id == recs[0].info.session_id && r.info.segment > 0) segs.push_back(r);
+  }
+  ASSERT_EQ(segs.size(), 2u) << rec.log();
+  ASSERT_TRUE(segs[1].info.previous.has_value());
+  EXPECT_EQ(segs[1].info.previous->previous_file_id, segs[0].info.file_id);
+  EXPECT_EQ(segs[1].info.segment, 1u);
+  std::string got, why;
+  uint64_t gap_bytes = 0;
+  std::vector<format::Gap> gaps;
+  ASSERT_TRUE(reassemble(segs, &got, &gap_bytes, &gaps, &why)) << why;
+  ASSERT_FALSE(gaps.empty());
+  EXPECT_EQ(gaps.front().reason, format::Gap::Reason::recorder_down);
+  EXPECT_TRUE(equal_outside_gaps(got, gaps, body));
+}
+
+// A session that was running before taprec started is recorded from then on.
+TEST_F(Recorder, SessionRunningBeforeStartIsJoinedLate) {
+  TAP_REQUIRE_BPF();
+  TAP_REQUIRE_TOOL("tmux");
+  TempDir dir;
+  std::string tm = "tmux -S " + (dir.path() / "tmux.sock").string() + " ";
+  std::string before = unique_token("before"), after = unique_token("after");
+  ASSERT_EQ(sh(tm + "new-session -d -x 90 -y 25 'env PS1=\"$ \" bash --norc --noprofile'"), 0);
+  std::this_thread::sleep_for(300ms);
+  sh(tm + "send-keys 'echo " + before + "' Enter");
+  std::this_thread::sleep_for(300ms);
+  Taprec rec(dir.path());
+  ASSERT_TRUE(rec.start()) << rec.log();
+  sh(tm + "send-keys 'echo " + after + "' Enter");
+  std::this_thread::sleep_for(500ms);
+  sh(tm + "kill-server");
+  settle();
+  ASSERT_EQ(rec.stop(), 0);
+  auto recs = recordings_with(rec.spool(), after);
+  ASSERT_EQ(recs.size(), 1u);
+  const Recording& r = recs[0];
+  EXPECT_TRUE(r.info.joined_late);
+  bool marker = false, size = false;
+  for (const auto& e : r.events) {
+    if (auto* m = e.get<format::Marker>()) marker |= m->kind == format::Marker::Kind::joined_late;
+    if (auto* z = e.get<format::Resize>()) size |= z->cols == 90 && z->rows == 25;
+  }
+  EXPECT_TRUE(marker);
+  EXPECT_TRUE(size) << "the current size (TIOCGWINSZ) is the first resize";
+  EXPECT_EQ(r.output.find("echo " + before), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tap::test
