@@ -149,8 +149,9 @@ Result<std::shared_ptr<const SigningKey>> SigningKey::load(const std::filesystem
     return fail(ErrorKind::corrupt, key_file.string() + ": not a tap secret key");
   auto key = from_seed(seed);
   sodium_memzero(seed.data(), seed.size());
-  sodium_memzero(text.data(), text.size());
-  if (key->id() != w[1])
+  const bool id_matches = key->id() == w[1];
+  sodium_memzero(text.data(), text.size());  // w points into text: compared above
+  if (!id_matches)
     return fail(ErrorKind::corrupt, key_file.string() + ": key id does not match the key");
   return key;
 }

@@ -1,5 +1,6 @@
 #include "layout.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "crc32c.hpp"
@@ -93,7 +94,7 @@ std::string encode_file_header(const SessionInfo& info) {
 
 Result<SessionInfo> decode_file_header(std::string_view bytes, uint32_t* len) {
   if (bytes.size() < 16 || std::memcmp(bytes.data(), kFileMagic, 8) != 0) {
-    if (bytes.size() < 8 && std::memcmp(bytes.data(), kFileMagic, bytes.size()) == 0)
+    if (std::memcmp(bytes.data(), kFileMagic, std::min<size_t>(bytes.size(), 8)) == 0)
       return fail(ErrorKind::truncated, "file header: file ends inside the header");
     return fail(ErrorKind::corrupt, "file header: not a .tap file (bad magic)");
   }

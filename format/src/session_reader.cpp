@@ -211,17 +211,18 @@ class FileReader final : public SessionReader {
       off = end;
       ++record;
       if (h.type == RecordType::end) {
-        if (off != size && !(size - off == layout::kFooterLen)) {
-          status_.warnings.push_back(std::to_string(size - off) +
-                                     " bytes after the END record ignored");
+        if (size - off < layout::kFooterLen) {
+          status_.torn_tail = true;
+          status_.warnings.push_back("torn tail: the footer after END is cut short");
+        } else if (size - off > layout::kFooterLen) {
+          status_.warnings.push_back(std::to_string(size - off - layout::kFooterLen) +
+                                     " bytes after the footer ignored");
         }
-        off = size;
         break;
       }
     }
     records_end_ = std::min(off, size);
-    if (!status_.torn_tail && !status_.zero_tail && !status_.fault) status_.intact_bytes = size;
-    else status_.intact_bytes = records_end_;
+    status_.intact_bytes = records_end_;
   }
 
   // The file stops being records at `off`: a zero tail, a torn tail, or (zeros followed by data)

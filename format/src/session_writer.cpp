@@ -162,6 +162,8 @@ class FileWriter final : public SessionWriter {
     // The window need not exceed the frame: a 256 KiB window keeps the context at ~1.8 MB.
     ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_windowLog, window_log_for(options_.frame_bytes));
     ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_contentSizeFlag, 0);
+    // 4 bytes per frame let a reader catch damage a recomputed CRC would hide.
+    ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_checksumFlag, 1);
     return {};
   }
 

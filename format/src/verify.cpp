@@ -48,7 +48,15 @@ class Verifier {
     if (!src_.read(0, n, head)) return io("cannot read the file header");
     uint32_t hlen = 0;
     auto info = layout::decode_file_header(head, &hlen);
-    if (!info) return bad(std::nullopt, 0, info.error().what());
+    if (!info) {
+      if (info.error().kind() == ErrorKind::truncated) {
+        r_.verdict = Verdict::sealed_prefix;
+        r_.torn_tail = true;
+        r_.summary = "torn: " + info.error().what() + " (nothing sealed)";
+        return r_;
+      }
+      return bad(std::nullopt, 0, info.error().what());
+    }
     info_ = *info;
     r_.key_id = info_.key_id;
     chain_.start(std::string_view(head).substr(0, hlen));
@@ -228,7 +236,21 @@ class Verifier {
     if (r_.verdict != Verdict::complete) return r_;
     r_.unsealed_records = r_.records - std::min(r_.records, r_.sealed_records);
     r_.key_trusted = !untrusted_ && r_.signed_seals > 0;
-    if (r_.seals == 0 && r_.records > 0) untrusted_ = true;
+    if (r_.seals == 0) {
+      // Cut before its first seal: nothing is signed yet. A header naming a trusted key makes
+      // it an empty sealed prefix (a crash in the first seconds); otherwise nobody vouches.
+      const bool trusted = keyring_ && !info_.key_id.empty() && keyring_->find(info_.key_id);
+      if (!trusted) untrusted_ = true;
+      else {
+        r_.key_trusted = true;
+        r_.signed_seals = 0;
+        r_.verdict = Verdict::sealed_prefix;
+        r_.summary = "sealed prefix: nothing sealed yet (cut before the first seal); " +
+                     std::to_string(r_.records) + " unsealed records" +
+                     (r_.torn_tail ? " and a torn tail" : "");
+        return r_;
+      }
+    }
     const bool whole = r_.has_end && !r_.torn_tail && r_.unsealed_records == 0;
     const std::string state =
         whole ? "chain intact and complete (END)"
@@ -250,7 +272,7 @@ class Verifier {
       return r_;
     }
     r_.verdict = Verdict::sealed_prefix;
-    r_.summary = "sealed prefix: records 0.." + std::to_string(r_.sealed_records) +
+    r_.summary = "sealed prefix: records 0-" + std::to_string(r_.sealed_records - 1) +
                  " sealed by " + info_.key_id + "; " + std::to_string(r_.unsealed_records) +
                  " unsealed records" + (r_.torn_tail ? " and a torn tail" : "") +
                  (r_.zero_tail ? " and a zero tail" : "") + " after offset " +

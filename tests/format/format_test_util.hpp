@@ -72,7 +72,12 @@ inline std::vector<Event> random_events(std::mt19937_64& rng, size_t count, size
     // Mostly small, sometimes large.
     if (rng() % 8 != 0) n %= 200;
     std::string s(n, '\0');
-    for (auto& c : s) c = static_cast<char>(rng() % 4 == 0 ? rng() : 'a' + rng() % 26);
+    // Text with some binary: 8 bytes per draw keeps megabyte payloads cheap to make.
+    for (size_t i = 0; i < n; i += 8) {
+      uint64_t v = rng();
+      for (size_t k = 0; k < 8 && i + k < n; ++k, v >>= 8)
+        s[i + k] = static_cast<char>((v & 0xC0) == 0 ? v : 'a' + (v & 0x3F) % 26);
+    }
     return s;
   };
   for (size_t i = 0; i < count; ++i) {
@@ -93,10 +98,16 @@ inline std::vector<Event> random_events(std::mt19937_64& rng, size_t count, size
                               static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()),
                               bytes(15)};
         break;
-      case 6:
-        e.body = Exec{static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng()),
-                      static_cast<uint32_t>(rng()), bytes(100), bytes(300)};
+      case 6: {
+        Exec x;
+        x.pid = static_cast<uint32_t>(rng());
+        x.uid = static_cast<uint32_t>(rng());
+        x.euid = static_cast<uint32_t>(rng());
+        x.filename = bytes(100);
+        x.argv = bytes(300);
+        e.body = std::move(x);
         break;
+      }
       case 7: e.body = Marker{static_cast<Marker::Kind>(rng() % 6), bytes(50)}; break;
       case 8:
         e.body = Gap{static_cast<Stream>(rng() % 2), rng(), rng(), rng(),

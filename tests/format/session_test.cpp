@@ -15,9 +15,9 @@ using test::TempDir;
 
 TEST(SessionFormat, RandomStreamsOfEveryKindRoundTripExactly) {
   TempDir dir;
-  for (uint64_t seed = 1; seed <= 12; ++seed) {
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
     std::mt19937_64 rng(seed);
-    size_t max_payload = seed % 4 == 0 ? 3 * 1024 * 1024 : 5000;
+    size_t max_payload = seed % 4 == 0 ? 2 * 1024 * 1024 + 17 : 5000;
     auto events = test::random_events(rng, 300 + seed * 50, max_payload);
     WriterOptions opt;
     opt.frame_bytes = seed % 2 ? 4096 : 256 * 1024;  // many frames and few
