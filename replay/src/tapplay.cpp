@@ -43,8 +43,13 @@ Result<int> render_at(Recording& rec, const std::string& name, const std::string
   // The index is needed for who was writing (JSON) and for keyframes the file lacks.
   bool need_keyframes = false;
   if (rec.size() >= ReplayIndex::kCacheMinBytes) {
-    TAP_TRY(auto kf, reader.seek_keyframe(reader.duration()));
-    need_keyframes = !kf.has_value();
+    // A keyframe at or before t settles it cheaply (screen_at finds the same one again);
+    // without one, the recording may have none at all.
+    TAP_TRY(auto kf, reader.seek_keyframe(t));
+    if (!kf) {
+      TAP_TRY(auto last, reader.seek_keyframe(reader.duration()));
+      need_keyframes = !last.has_value();
+    }
   }
   std::optional<ReplayIndex> index;
   if (need_keyframes || format == RenderFormat::json) {

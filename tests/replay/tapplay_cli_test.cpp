@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 
 #include "require.hpp"
 #include "sample_session.hpp"
@@ -234,6 +235,29 @@ TEST_F(TapplayCli, FollowsTheSessionIntoItsNextSegment) {
   auto r = tapplay("--speed 0 " + (dir_ / "s.tap").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, output_bytes(first) + "second segment\r\n");
+}
+
+TEST_F(TapplayCli, FollowsARecordingWhileItIsWritten) {
+  const auto path = dir_ / "live.tap";
+  auto writer = format::SessionWriter::create(path, sample_info(5));
+  ASSERT_TRUE(writer.ok()) << writer.error().what();
+  std::string expected;
+  auto put = [&](int64_t ms, const std::string& text) {
+    ASSERT_TRUE((*writer)->append({ms * 1'000'000, format::Output{text}}).ok());
+    ASSERT_TRUE((*writer)->flush().ok());
+    expected += text;
+  };
+  put(0, "first\r\n");
+  RunResult r;
+  std::thread player([&] { r = tapplay("--follow --speed 0 " + path.string()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  put(100, "second\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  put(200, "third\r\n");
+  ASSERT_TRUE((*writer)->finish({format::SessionEnd::Reason::closed, 0}).ok());
+  player.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, expected);
 }
 
 }  // namespace
