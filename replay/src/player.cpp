@@ -81,6 +81,7 @@ class Player {
   bool step_ = false;
   bool quit_ = false;
   bool size_warned_ = false;
+  uint64_t since_look_ = 0;
   std::string outbuf_;
   PlayResult result_;
 };
@@ -285,17 +286,18 @@ Result<Wake> Player::wait_until(int64_t deadline) {
   while (!quit_) {
     if (step_) return Wake::proceed;
     int timeout = -1;
+    bool due = false;  // poll once without blocking, then go on
     if (!paused_) {
       const int64_t left = deadline - monotonic_ns();
-      if (left <= 0) return Wake::proceed;
-      timeout = static_cast<int>(std::min<int64_t>((left + 999'999) / 1'000'000, 1 << 30));
+      due = left <= 0;
+      timeout = due ? 0 : static_cast<int>(std::min<int64_t>((left + 999'999) / 1'000'000, 1 << 30));
     }
     pollfd fds[2];
     nfds_t nfds = 0;
     if (signals_) fds[nfds++] = {signals_->fd(), POLLIN, 0};
     const nfds_t key_slot = nfds;
     if (key_fd_ >= 0) fds[nfds++] = {key_fd_, POLLIN, 0};
-    if (nfds == 0 && timeout < 0) return Wake::proceed;
+    if (nfds == 0 && (due || timeout < 0)) return Wake::proceed;
     const int r = ::poll(fds, nfds, timeout);
     if (r < 0) {
       if (errno == EINTR) continue;
@@ -311,6 +313,7 @@ Result<Wake> Player::wait_until(int64_t deadline) {
       TAP_TRY(Wake w, handle_keys());
       if (w != Wake::proceed) return w;
     }
+    if (due && !paused_) return Wake::proceed;
   }
   return Wake::quit;
 }
@@ -371,7 +374,9 @@ Result<PlayResult> Player::run() {
         if (opt_.idle_limit) delay = std::min(delay, *opt_.idle_limit);
         deadline_ += static_cast<int64_t>(std::llround(static_cast<double>(delay) / opt_.speed));
       }
-      if (opt_.speed > 0 || paused_) {
+      // Without waiting, keys and signals are still looked at every few hundred events.
+      const bool look = opt_.speed == 0 && (signals_ || key_fd_ >= 0) && ++since_look_ % 256 == 0;
+      if (opt_.speed > 0 || paused_ || look) {
         TAP_TRY(Wake w, wait_until(deadline_));
         if (w == Wake::quit) break;
         if (w == Wake::seeked) continue;  // the seek replaced what comes next
