@@ -236,3 +236,22 @@ TEST(Terminal, KeyframeSafeOnlyBetweenSequences) {
 
 }  // namespace
 }  // namespace tap::term
+
+namespace tap::term {
+namespace {
+
+// libvterm 0.1.4 crashes on a CSI sequence with more than 16 arguments; the model cancels it.
+TEST(Terminal, SurvivesACsiSequenceWithTooManyArguments) {
+  Terminal t(20, 3);
+  t.feed("a\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18;19;20mb");
+  t.feed("\x1b[1:2:3:4:5:6:7:8:9:10:11:12:13:14:15:16:17:18");
+  EXPECT_FALSE(t.keyframe_safe());
+  t.feed(";19;20Hc\x1b[;;;;;;;;;;;;;;;;;;;;;;;;;;;;\x1b[1md");
+  EXPECT_EQ(t.row_text(0), "abcd");
+  EXPECT_TRUE(t.cell(0, 3).pen.bold);
+  EXPECT_FALSE(t.cell(0, 1).pen.bold);
+  EXPECT_TRUE(t.keyframe_safe());
+}
+
+}  // namespace
+}  // namespace tap::term

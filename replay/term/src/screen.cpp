@@ -45,23 +45,31 @@ void Screen::scroll_rows(int top, int bottom, int n, const Cell& blank, uint64_t
   const int height = bottom - top;
   if (n == 0 || height <= 0) return;
   if (n >= height || -n >= height) {
-    for (int r = top; r < bottom; ++r) reset_row(row(r), blank, gen);
+    for (int r = top; r < bottom; ++r) {
+      const uint8_t li = row(r).line_info;
+      reset_row(row(r), blank, gen);
+      row(r).line_info = li;
+    }
     return;
   }
+  // libvterm 0.1.4 moves its line attributes with the rows but leaves the vacated rows'
+  // attributes as they were; so do we, or a keyframe would disagree with it.
+  const int k = n > 0 ? n : -n;
+  const int first_vacated = n > 0 ? bottom - k : top;
+  vacated_li_.resize(k);
+  for (int i = 0; i < k; ++i) vacated_li_[i] = row(first_vacated + i).line_info;
   if (n > 0 && top == 0 && bottom == rows()) {
     // The whole screen: rotate the ring, O(n).
     for (int r = 0; r < n; ++r) reset_row(row(r), blank, gen);
     base_ = slot(n);
-    return;
-  }
-  if (n > 0) {
+  } else if (n > 0) {
     for (int r = top; r + n < bottom; ++r) std::swap(row(r), row(r + n));
     for (int r = bottom - n; r < bottom; ++r) reset_row(row(r), blank, gen);
   } else {
-    const int k = -n;
     for (int r = bottom - 1; r - k >= top; --r) std::swap(row(r), row(r - k));
     for (int r = top; r < top + k; ++r) reset_row(row(r), blank, gen);
   }
+  for (int i = 0; i < k; ++i) row(first_vacated + i).line_info = vacated_li_[i];
 }
 
 void Screen::resize(int cols, int rows, int drop_top, uint64_t& gen) {

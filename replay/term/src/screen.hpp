@@ -55,6 +55,7 @@ class Screen {
   std::vector<Row> rows_;
   int base_ = 0;  // ring position of screen row 0
   int cols_ = 0;
+  std::vector<uint8_t> vacated_li_;  // scratch for scroll_rows
 };
 
 void append_utf8(std::string& out, char32_t cp);

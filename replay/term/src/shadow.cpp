@@ -124,6 +124,7 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
             leader_ = 0;
             ninter_ = 0;
             param_started_ = false;
+            separators_ = 0;
             std::fill(std::begin(params_), std::end(params_), -1);
           } else if (ninter_ == 0 && (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_')) {
             state_ = State::str;
@@ -136,12 +137,35 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
         // DEL and bytes >= 0x80 inside an escape are ignored.
         break;
       case State::csi:
+        if (dropping_) {
+          const size_t at = static_cast<size_t>(p - begin);
+          if (c == kEsc) {
+            host.skip(at - 1);  // the ESC starts a new sequence libvterm must see
+            dropping_ = false;
+            state_ = State::esc;
+            ninter_ = 0;
+          } else {
+            host.skip(at);
+            if (c == kCan || c == kSub || (c >= 0x40 && c < 0x7F)) {
+              dropping_ = false;
+              state_ = State::ground;
+              text_start = p;
+            }
+          }
+          break;
+        }
         if (c == kCan || c == kSub) {
           state_ = State::ground;
           text_start = p;
         } else if (c == kEsc) {
           state_ = State::esc;
           ninter_ = 0;
+        } else if ((c == ';' || c == ':') && ++separators_ >= kLibvtermMaxArgs) {
+          const size_t at = static_cast<size_t>(p - begin);
+          host.sync(at - 1);
+          host.cancel();
+          host.skip(at);
+          dropping_ = true;
         } else if (c < 0x20) {
           control(c);
         } else if (c >= '0' && c <= '9') {
@@ -328,10 +352,8 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
           }
           h.left = left;
           h.right = right;
-        } else {
-          host.sync(end);
-          host.capture_saved(h.saved);
         }
+        // Without DECLRMM this is SCOSC, which libvterm 0.1.4 does not implement.
         break;
       case 'g': {
         const int mode = arg(0, 0);
@@ -349,10 +371,8 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
     }
     return;
   }
-  if (ninter_ == 1 && inter_[0] == '!' && c == 'p') {  // DECSTR
-    host.sync(end);
-    h.reset(host.cols());
-  } else if (ninter_ == 1 && inter_[0] == '"' && c == 'q') {  // DECSCA
+  // DECSTR (CSI ! p) is not implemented by libvterm 0.1.4: it changes nothing, here neither.
+  if (ninter_ == 1 && inter_[0] == '"' && c == 'q') {  // DECSCA
     const int v = arg(0, 0);
     h.protect = v == 1;
   }

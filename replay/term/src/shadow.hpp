@@ -50,6 +50,10 @@ class ShadowHost {
   virtual ~ShadowHost() = default;
   // libvterm must have consumed the input up to (not including) byte `end` of the piece.
   virtual void sync(size_t end) = 0;
+  // Bytes of the piece before `end` that were not yet given to libvterm never will be.
+  virtual void skip(size_t end) = 0;
+  // Aborts the sequence libvterm is parsing (CAN).
+  virtual void cancel() = 0;
   virtual void cursor(int& row, int& col) = 0;
   virtual void capture_saved(SavedCursor& saved) = 0;
   virtual int cols() const = 0;
@@ -81,6 +85,11 @@ class Shadow {
   char inter_[2] = {0, 0};
   uint8_t ninter_ = 0;
   bool param_started_ = false;
+  // libvterm 0.1.4 writes past its argument array on a CSI with more than 16 arguments
+  // (a crash on untrusted input): such a sequence is cancelled and never reaches it.
+  static constexpr int kLibvtermMaxArgs = 16;
+  int separators_ = 0;
+  bool dropping_ = false;
   static constexpr int kMaxParams = 16;
   int params_[kMaxParams] = {};
 };

@@ -219,17 +219,6 @@ void cursor_style(std::string& s, int shape, bool blink, bool visible) {
 std::string synthesize(const Terminal::Impl& m) {
   const detail::Hidden& h = m.shadow_.hidden;
   std::string s;
-  // Double-width/height lines of the shown buffer.
-  const detail::Screen& shown = m.screens_[m.alt_ ? 1 : 0];
-  // The alternate buffer first, so line attributes land in the buffer that is shown.
-  if (m.alt_) dec_mode(s, 1047, true);
-  for (int r = 0; r < m.rows_; ++r) {
-    const uint8_t li = shown.row(r).line_info;
-    if (li == 0) continue;
-    cup(s, r, 0);
-    const int dhl = li >> 1;
-    s += dhl == 1 ? "\x1b#3" : dhl == 2 ? "\x1b#4" : "\x1b#6";
-  }
   // The glyph a combining mark would attach to: print it where it was.
   if (m.glyph_.valid) {
     cup(s, m.glyph_.row, m.glyph_.col);
@@ -255,6 +244,17 @@ std::string synthesize(const Terminal::Impl& m) {
       cup(s, 0, c);
       s += "\x1bH";
     }
+  }
+  // Double-width/height lines of the shown buffer, after everything placed by column (on
+  // such a line only half the columns are addressable).
+  const detail::Screen& shown = m.screens_[m.alt_ ? 1 : 0];
+  if (m.alt_) dec_mode(s, 1047, true);
+  for (int r = 0; r < m.rows_; ++r) {
+    const uint8_t li = shown.row(r).line_info;
+    if (li == 0) continue;
+    cup(s, r, 0);
+    const int dhl = li >> 1;
+    s += dhl == 1 ? "\x1b#3" : dhl == 2 ? "\x1b#4" : "\x1b#6";
   }
   // Charsets and shifts.
   const char* designate = "()*+";
@@ -487,13 +487,14 @@ Result<Terminal> Terminal::restore(std::string_view state) {
     if (!r.num(c, 0, cols - 1)) return corrupt("bad tab stop");
     h.tabs[c] = 1;
   }
-  if (!r.flag(h.saved.valid) || !r.num(h.saved.row, 0, rows - 1) ||
-      !r.num(h.saved.col, 0, cols - 1) || !r.u64(pen_bits) || !unpack_pen(pen_bits, h.saved.pen) ||
+  // A saved cursor or glyph may lie outside a screen that shrank since (libvterm keeps it).
+  if (!r.flag(h.saved.valid) || !r.num(h.saved.row, 0, kMaxSide) ||
+      !r.num(h.saved.col, 0, kMaxSide) || !r.u64(pen_bits) || !unpack_pen(pen_bits, h.saved.pen) ||
       !r.flag(h.saved.visible) || !r.flag(h.saved.blink) || !r.num(h.saved.shape, 0, 255))
     return corrupt("bad saved cursor");
   LastGlyph glyph;
   bool phantom = false, safe = false;
-  if (!r.flag(glyph.valid) || !r.num(glyph.row, 0, rows - 1) || !r.num(glyph.col, 0, cols - 1) ||
+  if (!r.flag(glyph.valid) || !r.num(glyph.row, 0, kMaxSide) || !r.num(glyph.col, 0, kMaxSide) ||
       !r.num(glyph.width, 0, 2) || !get_chars(r, glyph.chars) || !r.flag(phantom) || !r.flag(safe))
     return corrupt("bad glyph");
   uint64_t npens = 0;
@@ -584,7 +585,14 @@ bool Terminal::same_state(const Terminal& other, std::string* why) const {
   if (!(ha.saved == hb.saved)) return differ("saved cursor");
   if (!(ha == hb)) return differ("modes");
   if (a.phantom_ != b.phantom_) return differ("pending wrap");
-  if (!(a.glyph_ == b.glyph_)) return differ("combining base glyph");
+  if (!(a.glyph_ == b.glyph_)) {
+    auto g = [](const LastGlyph& x) {
+      return std::to_string(x.valid) + "@" + std::to_string(x.row) + "," + std::to_string(x.col) +
+             " w" + std::to_string(x.width) + " U+" + std::to_string(x.chars[0]) + "+" +
+             std::to_string(x.chars[1]);
+    };
+    return differ("combining base glyph " + g(a.glyph_) + " vs " + g(b.glyph_));
+  }
   if (a.shadow_.idle() != b.shadow_.idle()) return differ("parser state");
   for (int buf = 0; buf < 2; ++buf) {
     const Buffer which = buf == 0 ? Buffer::primary : Buffer::alternate;

@@ -104,7 +104,9 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
   for (int j = i; j < Cell::kMaxChars; ++j) g.chars[j] = 0;
   const int cols = self->cols_;
   const auto& hid = self->shadow_.hidden;
-  self->phantom_ = pos.col + info->width >= cols ||
+  // A double-width line holds half the columns.
+  const int edge = info->dwl ? cols / 2 : cols;
+  self->phantom_ = pos.col + info->width >= edge ||
                    (hid.declrmm && pos.col + info->width >= hid.region_right(cols));
   self->shadow_.hidden.single_shift = false;
   if (self->restoring_) return 1;
@@ -419,6 +421,11 @@ bool Terminal::keyframe_safe() const {
   const Impl& m = *impl_;
   if (!m.shadow_.idle() || m.phantom_ || m.shadow_.hidden.single_shift) return false;
   const detail::Hidden& h = m.shadow_.hidden;
+  // A saved cursor or last glyph outside a screen that shrank cannot be put back by CUP.
+  if (h.saved.valid && (h.saved.row >= m.rows_ || h.saved.col >= m.cols_)) return false;
+  if (m.glyph_.valid && (m.glyph_.row < 0 || m.glyph_.row >= m.rows_ ||
+                         m.glyph_.col + m.glyph_.width > m.cols_))
+    return false;
   if (h.decom) {
     // Restoring puts the cursor back with CUP, which origin mode confines to the margins.
     VTermPos pos;

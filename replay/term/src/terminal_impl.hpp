@@ -35,6 +35,10 @@ struct Terminal::Impl final : detail::ShadowHost {
 
   // ShadowHost
   void sync(size_t end) override;
+  void skip(size_t end) override {
+    if (end > pending_) pending_ = end;
+  }
+  void cancel() override { vterm_input_write(vt_.get(), "\x18", 1); }
   void cursor(int& row, int& col) override;
   void capture_saved(detail::SavedCursor& saved) override;
   int cols() const override { return cols_; }
