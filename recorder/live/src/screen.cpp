@@ -36,7 +36,26 @@ std::string rule(const Screen& s, std::string_view left, std::string_view right)
 
 // Span text made safe for a terminal. Cells hold printable characters only, but the screen
 // came from untrusted bytes, so anything else is shown escaped rather than interpreted.
-std::string safe(const std::string& text) { return escape_for_terminal(text); }
+// Controls (C0, DEL, C1) become U+FFFD; everything printable, backslashes included, stays as
+// the screen showed it, so the text equals what other emulators print for the same screen.
+std::string safe(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += "\xef\xbf\xbd";
+    } else if (c == 0xc2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      out += "\xef\xbf\xbd";
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
 
 void append_colour(std::string& out, const Colour& c, bool fg) {
   switch (c.kind) {
