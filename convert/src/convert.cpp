@@ -101,9 +101,10 @@ class OutputFile {
 
   // Puts the finished file in place.
   Result<void> commit() {
+    // No fsync: like cp, a conversion promises a whole file or none to readers (the rename),
+    // not durability across a power cut; syncing cost more than the conversion itself.
     if (owned_.valid()) {
-      if (::fsync(owned_.get()) != 0 && errno != EINVAL) return Error::from_errno("sync " + path_, errno);
-      owned_.reset();
+      if (::close(owned_.release()) != 0) return Error::from_errno("write " + path_, errno);
     }
     if (stdout_copy_) {
       auto in = Fd::open(tmp_, O_RDONLY);
@@ -286,6 +287,7 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
 
   Progress progress(o.progress);
   std::vector<Event> pending;  // events before the header is written
+  Event shifted;               // reused: times moved by --from-time
   bool begun = false;
   Nanos last = 0;
   uint64_t out_bytes = 0;
@@ -339,17 +341,22 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
       cut = true;
       break;
     }
-    Event shifted = *e;
-    shifted.time -= from;
-    last = shifted.time;
+    last = e->time - from;
     if (const auto* out_ev = e->get<format::Output>()) out_bytes += out_ev->data.size();
     if (!begun) {
       bool io = e->kind() == format::EventKind::output || e->kind() == format::EventKind::input;
-      pending.push_back(std::move(shifted));
+      pending.push_back(*e);
+      pending.back().time = last;
       if (io || pending.size() >= 64) TAP_CHECK(begin());
       continue;
     }
-    TAP_CHECK(enc->event(shifted));
+    if (from == 0) {
+      TAP_CHECK(enc->event(*e));  // no copy of the payload on the common path
+    } else {
+      shifted = *e;
+      shifted.time = last;
+      TAP_CHECK(enc->event(shifted));
+    }
   }
   progress.clear();
   if (!begun) TAP_CHECK(begin());

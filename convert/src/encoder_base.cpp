@@ -83,6 +83,22 @@ size_t append_json_escaped(std::string& out, std::string_view bytes) {
   out.resize(base + bytes.size() * 6);
   char* w = out.data() + base;
   while (p < end) {
+    // Eight plain ASCII bytes at a time (no control, quote, backslash or high bit): the
+    // common case in terminal output between escape sequences.
+    while (end - p >= 8) {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+      uint64_t ctl = (v - k01 * 0x20) & ~v;                 // bytes < 0x20 (or high bit)
+      uint64_t quote = v ^ (k01 * '"');
+      uint64_t bslash = v ^ (k01 * '\\');
+      uint64_t special = ctl | ((quote - k01) & ~quote) | ((bslash - k01) & ~bslash) | v;
+      if ((special & k80) != 0) break;
+      std::memcpy(w, p, 8);
+      w += 8;
+      p += 8;
+    }
+    if (p >= end) break;
     unsigned char c = *p;
     uint8_t cls = kClass[c];
     if (cls == 0) {
