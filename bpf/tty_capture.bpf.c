@@ -434,13 +434,15 @@ static __always_inline void on_write_enter(int fd, __u64 buf, __u32 vlen) {
 }
 
 static __always_inline void on_rw_exit(long ret) {
+  /* Ownership first: while a restarted daemon takes over, both program sets run, and only
+   * the owner may consume a pending call, or the call would be lost without a trace. */
+  struct tap_config *c;
+  if (!enabled(&c)) return;
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   struct pending *pp = bpf_map_lookup_elem(&pending, &tid);
   if (!pp) return;
   struct pending p = *pp;
   bpf_map_delete_elem(&pending, &tid);
-  struct tap_config *c;
-  if (!enabled(&c)) return;
   if (p.op != OP_OUTPUT && p.op != OP_INPUT) return;
   if (ret > 0) {
     copy_call(&p, ret, c);
@@ -481,6 +483,8 @@ static __always_inline void on_ioctl_enter(int fd, __u32 cmd, __u64 arg) {
 }
 
 static __always_inline void on_ioctl_exit(long ret) {
+  struct tap_config *c;
+  if (!enabled(&c)) return;
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   struct pending *pp = bpf_map_lookup_elem(&pending, &tid);
   if (!pp) return;

@@ -249,6 +249,106 @@ TEST_F(Recorder, KilledAndRestartedDaemonContinuesInANewSegment) {
   EXPECT_TRUE(equal_outside_gaps(got, gaps, body));
 }
 
+// The test user of the uid and password tests: taptest / hunter2, allowed to sudo.
+uint32_t ensure_test_user() {
+  if (struct passwd* pw = ::getpwnam("taptest")) return pw->pw_uid;
+  sh("useradd -m -s /bin/bash taptest >/dev/null 2>&1");
+  sh("echo 'taptest:hunter2' | chpasswd");
+  sh("echo 'taptest ALL=(ALL) ALL' > /etc/sudoers.d/taptest && chmod 0440 /etc/sudoers.d/taptest");
+  struct passwd* pw = ::getpwnam("taptest");
+  return pw ? pw->pw_uid : 0;
+}
+
+// A session opened by an unprivileged user who types a password at `read -s`, then runs
+// `sudo -i` (password prompt) and `su`: writers with uid 0 appear, the opener stays the
+// user, the password is stored as lengths only, and ordinary input is kept.
+TEST_F(Recorder, UidTransitionsAndPasswordsInAUserSession) {
+  TAP_REQUIRE_BPF();
+  TAP_REQUIRE_TOOL("tmux");
+  TAP_REQUIRE_TOOL("sudo");
+  TAP_REQUIRE_TOOL("script");
+  TAP_REQUIRE_TOOL("runuser");
+  uint32_t uid = ensure_test_user();
+  ASSERT_NE(uid, 0u) << "could not create the test user taptest";
+  // With ECHO on the slave these must not be prompts: make sure sudo asks (no cached ticket).
+  sh("sudo -u taptest sudo -k >/dev/null 2>&1");
+  TempDir dir;
+  Taprec rec(dir.path());
+  ASSERT_TRUE(rec.start()) << rec.log();
+  std::string tm = "tmux -S " + (dir.path() / "tmux.sock").string() + " ";
+  std::string token = unique_token("uid");
+  ASSERT_EQ(sh(tm + "new-session -d -x 100 -y 30 \"runuser -u taptest -- script -q -c "
+                    "'env PS1=\\\"$ \\\" bash --norc --noprofile' /dev/null\""), 0);
+  auto keys = [&](const std::string& k, std::chrono::milliseconds wait = 600ms) {
+    sh(tm + "send-keys " + k);
+    std::this_thread::sleep_for(wait);
+  };
+  std::this_thread::sleep_for(800ms);
+  keys("'echo " + token + "' Enter");
+  keys("'read -s X' Enter");
+  keys("-l hunter2\r", 400ms);  // one write: tmux sends literal keys together
+  sh(tm + "send-keys Enter");
+  std::this_thread::sleep_for(400ms);
+  keys("'echo hi' Enter");
+  keys("'sudo -i' Enter", 2000ms);
+  keys("-l hunter2", 200ms);
+  keys("Enter", 2500ms);
+  keys("'id -u' Enter");
+  keys("'su -c \"echo su-ok\"' Enter", 1500ms);
+  keys("'exit' Enter");
+  keys("'exit' Enter", 1000ms);
+  std::string pane_tty;
+  sh(tm + "kill-server 2>/dev/null");
+  settle();
+  ASSERT_EQ(rec.stop(), 0) << rec.log();
+  auto recs = recordings_with(rec.spool(), token);
+  // The tmux pane's pty and script's inner pty both show the token; the inner one was
+  // opened by taptest.
+  const Recording* inner = nullptr;
+  for (const auto& r : recs)
+    for (const auto& e : r.events)
+      if (auto* o = e.get<format::Opener>(); o && o->uid == uid) inner = &r;
+  ASSERT_NE(inner, nullptr) << "no session with opener taptest among " << recs.size();
+  bool sudo_writer = false, setid_exec = false;
+  int openers = 0;
+  for (const auto& e : inner->events) {
+    if (auto* w = e.get<format::WriterChange>(); w && w->euid == 0) sudo_writer = true;
+    if (auto* x = e.get<format::Exec>(); x && x->euid == 0 && x->uid == uid) setid_exec = true;
+    if (auto* o = e.get<format::Opener>()) {
+      ++openers;
+      EXPECT_EQ(o->uid, uid);
+      EXPECT_EQ(o->user, "taptest");
+    }
+  }
+  EXPECT_EQ(openers, 1);
+  EXPECT_TRUE(sudo_writer) << "no writer change to euid 0 after sudo -i";
+  EXPECT_TRUE(setid_exec) << "no setuid exec (sudo) recorded";
+  // The root shell runs in this session, or (sudo's use_pty, Debian's default) in a pty of
+  // its own that sudo opened for taptest: there, writers are uid 0 and the opener is taptest.
+  const Recording* root = nullptr;
+  for (const auto& p : tap_files(rec.spool())) {
+    Recording r = read_recording(p);
+    if (r.output.find("su-ok") == std::string::npos) continue;
+    bool mine = r.path == inner->path;
+    for (const auto& e : r.events)
+      if (auto* o = e.get<format::Opener>(); o && o->uid == uid) mine = true;
+    if (!mine) continue;
+    for (const auto& e : r.events)
+      if (auto* w = e.get<format::WriterChange>(); w && w->uid == 0) root = inner;
+  }
+  EXPECT_NE(root, nullptr) << "no session opened by taptest shows writers with uid 0";
+  // hunter2 was typed twice at prompts with ECHO off and ICANON on.
+  EXPECT_EQ(inner->input.find("hunter2"), std::string::npos);
+  EXPECT_EQ(inner->output.find("hunter2"), std::string::npos);
+  for (const auto& e : inner->events) {
+    if (auto* m = e.get<format::Marker>()) EXPECT_EQ(m->label.find("hunter2"), std::string::npos);
+    if (auto* w = e.get<format::WriterChange>()) EXPECT_EQ(w->comm.find("hunter2"), std::string::npos);
+  }
+  EXPECT_EQ(inner->suppressed, 16u) << "two 8-byte passwords (hunter2 + Enter)";
+  EXPECT_NE(inner->input.find("echo hi\r"), std::string::npos);
+  EXPECT_NE(inner->input.find("read -s X\r"), std::string::npos);
+}
+
 // A session that was running before taprec started is recorded from then on.
 TEST_F(Recorder, SessionRunningBeforeStartIsJoinedLate) {
   TAP_REQUIRE_BPF();
