@@ -30,6 +30,7 @@ constexpr size_t kTimeRing = 1 << 14;
 // Encoded events are handed to zstd in batches of this size: one call per event costs more
 // than the compression of a small event.
 constexpr size_t kCompressBatch = 64 * 1024;
+constexpr size_t kZbufSize = 128 * 1024;  // ZSTD_CStreamOutSize(): one block and its header
 
 int window_log_for(size_t frame_bytes) {
   int log = 10;
@@ -110,6 +111,9 @@ class FileWriter final : public SessionWriter {
       // An idle session gives its compression context back (DESIGN §7 memory budget).
       TAP_CHECK(close_frame());
       cctx_.reset();
+      zbuf_.reset();
+      std::string().swap(in_);
+      std::string().swap(out_);
     }
     if (records_since_seal_ && now - last_seal_ >= options_.seal_interval) {
       TAP_CHECK(flush());
@@ -169,16 +173,14 @@ class FileWriter final : public SessionWriter {
 
   Result<void> compress(ZSTD_EndDirective mode) {
     TAP_CHECK(ensure_cctx());
+    if (!zbuf_) zbuf_ = std::make_unique<char[]>(kZbufSize);
     ZSTD_inBuffer in{in_.data(), in_.size(), 0};
     for (;;) {
-      size_t old = out_.size();
-      size_t room = std::max<size_t>(ZSTD_CStreamOutSize(), in.size - in.pos + 1024);
-      out_.resize(old + room);
-      ZSTD_outBuffer out{out_.data() + old, room, 0};
+      ZSTD_outBuffer out{zbuf_.get(), kZbufSize, 0};
       size_t rc = ZSTD_compressStream2(cctx_.get(), &out, &in, mode);
-      out_.resize(old + out.pos);
       if (ZSTD_isError(rc))
         return fail(ErrorKind::internal, std::string("zstd: ") + ZSTD_getErrorName(rc));
+      out_.append(zbuf_.get(), out.pos);
       if (mode == ZSTD_e_continue ? in.pos == in.size : rc == 0) break;
     }
     in_.clear();
@@ -339,6 +341,7 @@ class FileWriter final : public SessionWriter {
   SessionInfo info_;
   WriterOptions options_;
   ZstdCCtx cctx_;
+  std::unique_ptr<char[]> zbuf_;  // compressor output, freed with the context when idle
   Chain chain_;
   std::string in_;   // encoded events not yet given to zstd
   std::string out_;  // compressed bytes not yet written
