@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <random>
 
+#include "require.hpp"
 #include "sample_session.hpp"
 #include "tap/replay/recording.hpp"
 #include "tap/replay/replay_index.hpp"
@@ -158,6 +160,36 @@ TEST(ReplayIndex, CachesLargeRecordingsUnderXdgCacheHome) {
   EXPECT_TRUE(std::filesystem::exists(dir / "cache" / "tap" / name));
   EXPECT_TRUE(index->has_keyframes());
   ::unsetenv("XDG_CACHE_HOME");
+}
+
+// The fuzz corpus (tests/replay/fuzz_corpus) starts from real cache files; they must keep
+// loading, or the corpus no longer reaches past the header checks. TAP_UPDATE_EXPECTED=1
+// rewrites them.
+TEST(ReplayIndex, LoadsTheFuzzCorpusSeeds) {
+  const auto corpus = std::filesystem::path(tap::test::source_dir()) / "tests" / "replay" / "fuzz_corpus";
+  if (tap::test::env_flag("TAP_UPDATE_EXPECTED")) {
+    auto dir = scratch_dir("FuzzSeeds");
+    std::filesystem::create_directories(corpus);
+    write_session(dir / "sample.tap", sample_events());
+    write_session(dir / "scroll.tap", scrolling_events(300 * 1024, 10));
+    for (const char* name : {"sample", "scroll"}) {
+      auto reader = format::SessionReader::open(dir / (std::string(name) + ".tap"));
+      ASSERT_TRUE(reader.ok());
+      auto index = ReplayIndex::build(**reader, {true});
+      ASSERT_TRUE(index.ok());
+      ASSERT_TRUE(index->save(corpus / (std::string("valid-") + name + ".tapidx")).ok());
+    }
+    const std::string good = read_file(corpus / "valid-sample.tapidx");
+    write_file(corpus / "cut-sample.tapidx", good.substr(0, good.size() / 2));
+  }
+  for (const char* name : {"valid-sample.tapidx", "valid-scroll.tapidx"}) {
+    auto loaded = ReplayIndex::load(corpus / name);
+    ASSERT_TRUE(loaded.ok()) << name << ": " << loaded.error().what();
+    EXPECT_FALSE(loaded->marks().empty() && loaded->writers().empty() &&
+                 loaded->keyframe_at(std::numeric_limits<int64_t>::max()) == nullptr)
+        << name << " holds nothing";
+  }
+  EXPECT_FALSE(ReplayIndex::load(corpus / "cut-sample.tapidx").ok());
 }
 
 TEST(SplitRecordingArg, SplitsAtTheLastAtUnlessTheWholeNameExists) {
