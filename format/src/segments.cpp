@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "tap/format/session_reader.hpp"
+#include "tap/format/verify.hpp"
+
 namespace tap::format {
 namespace {
 
@@ -51,6 +54,20 @@ std::vector<std::filesystem::path> segment_paths(const std::filesystem::path& pa
     out.push_back(p);
   }
   return out;
+}
+
+Result<SegmentLink> link_to(const std::filesystem::path& previous) {
+  auto reader = SessionReader::open(previous);
+  if (!reader) return fail(std::move(reader).error());
+  VerifyReport v = verify_file(previous, nullptr);
+  if (v.verdict == Verdict::io_error) return fail(ErrorKind::io, v.summary);
+  if (v.seals == 0)
+    return fail(ErrorKind::corrupt, previous.string() + ": no seal to link to (" + v.summary + ")");
+  SegmentLink link;
+  link.previous_file_id = (*reader)->info().file_id;
+  link.last_sealed_head = v.last_sealed_head;
+  link.last_sealed_seq = v.last_sealed_seq;
+  return link;
 }
 
 }  // namespace tap::format

@@ -6,6 +6,7 @@
 #include "chain.hpp"
 #include "layout.hpp"
 #include "source.hpp"
+#include "tap/format/segments.hpp"
 #include "tap/format/session_reader.hpp"
 #include "wire.hpp"
 
@@ -308,6 +309,46 @@ VerifyReport with_events(VerifyReport report, Result<std::unique_ptr<SessionRead
 
 }  // namespace
 
+// A later segment names the last seal of the one before it: when that file is at hand, its
+// seals must reach the linked one with the same chain head. This is what tells a file cut after
+// a seal from a crash (docs/integrity.md §What a lone file cannot tell).
+static VerifyReport with_previous_segment(VerifyReport report, const std::filesystem::path& path,
+                                   const Keyring* keyring) {
+  if (report.verdict == Verdict::tampered || report.verdict == Verdict::io_error) return report;
+  auto reader = SessionReader::open(path);
+  if (!reader || !(*reader)->info().previous || (*reader)->info().segment == 0) return report;
+  const SessionInfo& info = (*reader)->info();
+  const SegmentLink& link = *info.previous;
+  auto prev_path = segment_path(segment_base(path), info.segment - 1);
+  std::error_code ec;
+  if (!std::filesystem::exists(prev_path, ec)) {
+    report.notes.push_back("previous segment " + prev_path.filename().string() + " not found");
+    return report;
+  }
+  auto prev_src = Source::open_file(prev_path);
+  if (!prev_src) return report;
+  VerifyReport prev = Verifier(**prev_src, keyring).run();
+  auto prev_reader = SessionReader::open(prev_path);
+  bool same_file = prev_reader && (*prev_reader)->info().file_id == link.previous_file_id;
+  if (!same_file) {
+    report.notes.push_back("previous segment " + prev_path.filename().string() +
+                           " is not the file this one links to");
+    return report;
+  }
+  if (prev.last_sealed_seq < link.last_sealed_seq || prev.seals == 0 ||
+      (prev.last_sealed_seq == link.last_sealed_seq && prev.last_sealed_head != link.last_sealed_head)) {
+    report.verdict = Verdict::tampered;
+    report.summary = "previous segment " + prev_path.filename().string() +
+                     " was cut or altered: this segment links its seal at record " +
+                     std::to_string(link.last_sealed_seq) + ", it now ends sealed at record " +
+                     std::to_string(prev.last_sealed_seq);
+    return report;
+  }
+  report.notes.push_back("links previous segment " + prev_path.filename().string() +
+                         " at its seal on record " + std::to_string(link.last_sealed_seq));
+  return report;
+}
+
 VerifyReport verify_file(const std::filesystem::path& path, const Keyring* keyring) {
   auto src = Source::open_file(path);
   if (!src) {
@@ -317,7 +358,8 @@ VerifyReport verify_file(const std::filesystem::path& path, const Keyring* keyri
     return r;
   }
   VerifyReport report = Verifier(**src, keyring).run();
-  return with_events(std::move(report), SessionReader::open(path));
+  report = with_events(std::move(report), SessionReader::open(path));
+  return with_previous_segment(std::move(report), path, keyring);
 }
 
 VerifyReport verify_buffer(std::string bytes, const Keyring* keyring) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "file_surgery.hpp"
 #include "format_test_util.hpp"
 #include "require.hpp"
 #include "sample_session.hpp"
@@ -144,6 +145,65 @@ TEST(SessionWriter, FlushesOnTickSealsOnScheduleAndFreesIdleFrames) {
   EXPECT_TRUE((*r2)->status().complete);
   EXPECT_EQ(test::read_all(**r2).size(), 3u);
   EXPECT_GE((*r2)->status().frames, 2u);  // the idle frame was closed
+}
+
+}  // namespace
+}  // namespace tap::format
+
+namespace tap::format {
+namespace {
+
+TEST(Segments, ANewSegmentLinksTheLastSealOfACrashedOneAndCatchesItsTruncation) {
+  test::TempDir dir;
+  auto key = SigningKey::generate();
+  Keyring ring;
+  ring.add(key->public_key());
+  WriterOptions opt;
+  opt.key = key;
+  opt.seal_interval = 2'000'000'000;
+  SessionInfo info = test::sample_info();
+  {
+    auto w = SessionWriter::create(dir / "s.tap", info, opt);
+    ASSERT_TRUE(w);
+    for (int i = 0; i < 100; ++i) {
+      Nanos t = i * 100'000'000LL;
+      ASSERT_TRUE((*w)->append(Event{t, Output{"line " + std::to_string(i) + "\r\n"}}));
+      ASSERT_TRUE((*w)->tick(t));
+    }
+    // The recorder crashes: no finish().
+  }
+  auto link = link_to(dir / "s.tap");
+  ASSERT_TRUE(link) << link.error().what();
+  SessionInfo next = info;
+  next.file_id = {};
+  next.segment = 1;
+  next.previous = *link;
+  {
+    auto w = SessionWriter::create(dir / "s.seg1.tap", next, opt);
+    ASSERT_TRUE(w);
+    ASSERT_TRUE((*w)->append(Event{11'000'000'000, Gap{Stream::output, 500, 40, 2, Gap::Reason::recorder_down}}));
+    ASSERT_TRUE((*w)->finish(SessionEnd{}));
+  }
+  auto v = verify_file(dir / "s.seg1.tap", &ring);
+  EXPECT_EQ(v.verdict, Verdict::complete) << v.summary;
+  auto r = SessionReader::open(dir / "s.seg1.tap");
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)->info().previous, *link);
+  EXPECT_EQ(segment_paths(dir / "s.seg1.tap").size(), 2u);
+  // Someone cuts the first segment back to an earlier seal: alone it still looks like a crash,
+  // but the second segment's link gives it away.
+  std::string first = test::read_file(dir / "s.tap");
+  auto v0 = verify_buffer(first, &ring);
+  ASSERT_EQ(v0.verdict, Verdict::sealed_prefix);
+  ASSERT_GE(v0.seals, 2u);
+  size_t cut = 0;
+  for (const auto& rec : surgery::records(first))
+    if (rec.type == 2 && cut == 0) cut = rec.offset + rec.size;  // the end of the first SEAL
+  ASSERT_GT(cut, 0u);
+  test::write_file(dir / "s.tap", first.substr(0, cut));
+  EXPECT_EQ(verify_file(dir / "s.tap", &ring).verdict, Verdict::sealed_prefix);
+  auto v2 = verify_file(dir / "s.seg1.tap", &ring);
+  EXPECT_EQ(v2.verdict, Verdict::tampered) << v2.summary;
 }
 
 }  // namespace

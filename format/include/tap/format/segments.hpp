@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <vector>
 
+#include "tap/format/session_info.hpp"
+#include "tap/support/result.hpp"
+
 namespace tap::format {
 
 // `<base>` of a segment path: "x/s.tap" and "x/s.seg3.tap" both give "x/s".
@@ -15,5 +18,10 @@ std::filesystem::path segment_path(const std::filesystem::path& base, uint32_t k
 // The existing segments of the session `path` belongs to, in order: segment 0 and then 1, 2, ...
 // up to the first one missing. A path that does not follow the naming gives just itself.
 std::vector<std::filesystem::path> segment_paths(const std::filesystem::path& path);
+
+// The link a new segment puts in its header (SessionInfo::previous) to follow `previous`, a
+// segment left without END: its file id and the chain head of its last seal that verifies
+// (docs/integrity.md §Segments). Fails when `previous` is unreadable or tampered before any seal.
+Result<SegmentLink> link_to(const std::filesystem::path& previous);
 
 }  // namespace tap::format
