@@ -57,6 +57,7 @@ class Player {
   Result<void> seek_to(Nanos target);
   Result<void> jump_mark(bool forward);
   Result<void> ensure_index();
+  Result<const ReplayIndex*> index_for_seek();
   Result<bool> advance_source();
   void note_resize(const format::Resize& rs);
   Result<void> emit(std::string_view bytes);
@@ -182,11 +183,26 @@ Result<void> Player::ensure_index() {
   return {};
 }
 
+// Seeks need an index only for its keyframes: when the recording has none of its own and is
+// large enough that replaying from the start would be slow.
+Result<const ReplayIndex*> Player::index_for_seek() {
+  if (index_) return &*index_;
+  if (rec_.size() < ReplayIndex::kCacheMinBytes) return static_cast<const ReplayIndex*>(nullptr);
+  if (!has_keyframes_) {
+    TAP_TRY(auto probe, rec_.reopen());
+    TAP_TRY(auto kf, probe->seek_keyframe(probe->duration()));
+    has_keyframes_ = kf.has_value();
+  }
+  if (*has_keyframes_) return static_cast<const ReplayIndex*>(nullptr);
+  TAP_CHECK(ensure_index());
+  return &*index_;
+}
+
 Result<void> Player::seek_to(Nanos target) {
   const Nanos duration = rec_.reader().duration();
   target = std::clamp<Nanos>(target, 0, std::max<Nanos>(duration, 0));
-  TAP_CHECK(ensure_index());
-  TAP_TRY(Position pos, screen_at(rec_.reader(), &*index_, target));
+  TAP_TRY(const ReplayIndex* index, index_for_seek());
+  TAP_TRY(Position pos, screen_at(rec_.reader(), index, target));
   if (pos.fault) result_.fault = std::move(pos.fault);
   if (interactive_) TAP_CHECK(emit(render_ansi_repaint(pos.terminal)));
   model_ = std::move(pos.terminal);
