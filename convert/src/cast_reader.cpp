@@ -427,11 +427,11 @@ bool looks_like_cast(std::string_view head) {
   return head.find("\"version\"") != std::string_view::npos;
 }
 
-Result<std::unique_ptr<Decoder>> open_cast_fd(Fd fd, std::string name) {
+Result<std::unique_ptr<Decoder>> open_cast_fd(Fd fd, std::string name, std::string head) {
   uint64_t total = 0;
   struct stat st {};
   if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) total = static_cast<uint64_t>(st.st_size);
-  auto dec = std::make_unique<CastDecoder>(LineReader(std::move(fd), total), std::move(name));
+  auto dec = std::make_unique<CastDecoder>(LineReader(std::move(fd), total, std::move(head)), std::move(name));
   TAP_CHECK(dec->open());
   return std::unique_ptr<Decoder>(std::move(dec));
 }

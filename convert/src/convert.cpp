@@ -168,8 +168,29 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
+// The first bytes of standard input, read once for sniffing and handed to the decoder.
+Result<std::string> read_stdin_head() {
+  std::string head(512, '\0');
+  size_t got = 0;
+  while (got < head.size()) {
+    ssize_t n = ::read(0, head.data() + got, head.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::from_errno("read standard input", errno);
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  head.resize(got);
+  return head;
+}
+
+Result<Format> sniff_bytes(std::string_view h, const std::string& path) {
+  if (h.substr(0, 4) == "\x89TAP") return Format::tap;
+  if (looks_like_cast(h)) return Format::cast_v2;
+  if (h.substr(0, 18) == "Script started on ") return Format::script;
+  return fail(ErrorKind::invalid_argument, path + ": cannot tell its format (use --from)");
+}
+
 Result<Format> sniff(const std::string& path) {
-  if (path == "-") return Format::cast_v2;  // cannot peek at a pipe twice; casts are the norm
   auto fd = Fd::open(path, O_RDONLY);
   if (!fd.ok()) return std::move(fd).error();
   char head[512];
@@ -187,6 +208,18 @@ Result<Format> sniff(const std::string& path) {
 Result<std::unique_ptr<Decoder>> open_decoder(const std::string& path, std::optional<Format> format,
                                               const std::string& timing) {
   Format f;
+  if (path == "-" && (!format || *format == Format::tap || *format == Format::cast_v1 ||
+                      *format == Format::cast_v2 || *format == Format::cast_v3)) {
+    // A pipe can be read only once: its first bytes decide and then lead the decoder's input.
+    TAP_TRY(std::string head, read_stdin_head());
+    if (format) {
+      f = *format;
+    } else {
+      TAP_TRY(f, sniff_bytes(head, "standard input"));
+    }
+    if (f == Format::tap) return open_tap_decoder(path, std::move(head));
+    return open_cast_fd(Fd(::dup(0)), "-", std::move(head));
+  }
   if (format) {
     f = *format;
   } else {

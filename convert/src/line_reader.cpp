@@ -10,7 +10,8 @@ namespace {
 constexpr size_t kChunk = 1 << 20;
 }
 
-LineReader::LineReader(Fd fd, uint64_t total) : fd_(std::move(fd)), from_fd_(true), total_(total) {}
+LineReader::LineReader(Fd fd, uint64_t total, std::string head)
+    : fd_(std::move(fd)), from_fd_(true), buf_(std::move(head)), total_(total) {}
 
 LineReader::LineReader(std::string bytes)
     : eof_(true), buf_(std::move(bytes)), total_(buf_.size()) {}

@@ -14,7 +14,8 @@ namespace tap::convert {
 class LineReader {
  public:
   // Reads from `fd` (owned) in chunks; `total` is the file size when known (progress).
-  explicit LineReader(Fd fd, uint64_t total = 0);
+  // `head`: bytes already read from `fd`, taken as its start.
+  explicit LineReader(Fd fd, uint64_t total = 0, std::string head = {});
   // Reads from bytes held in memory.
   explicit LineReader(std::string bytes);
 

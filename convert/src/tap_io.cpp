@@ -127,10 +127,10 @@ class TapEncoder final : public Encoder {
 
 }  // namespace
 
-Result<std::unique_ptr<Decoder>> open_tap_decoder(const std::string& path) {
+Result<std::unique_ptr<Decoder>> open_tap_decoder(const std::string& path, std::string head) {
   std::unique_ptr<format::SessionReader> reader;
   if (path == "-") {
-    std::string bytes;
+    std::string bytes = std::move(head);
     char buf[1 << 16];
     for (;;) {
       ssize_t n = ::read(0, buf, sizeof buf);

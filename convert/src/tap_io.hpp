@@ -12,8 +12,9 @@
 
 namespace tap::convert {
 
-// `path` "-": standard input, read whole (the reader needs to seek).
-Result<std::unique_ptr<Decoder>> open_tap_decoder(const std::string& path);
+// `path` "-": standard input, read whole (the reader needs to seek); `head`: bytes of it
+// already read.
+Result<std::unique_ptr<Decoder>> open_tap_decoder(const std::string& path, std::string head = {});
 // Writes a new .tap at `path` (which must not exist), marked imported, with fresh ids.
 std::unique_ptr<Encoder> make_tap_encoder(std::filesystem::path path, bool keyframes);
 

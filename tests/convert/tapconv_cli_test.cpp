@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "cli_util.hpp"
+#include "tap/format/session_reader.hpp"
 
 namespace tap::convert::test {
 namespace {
@@ -165,6 +166,13 @@ TEST(TapconvCli, StandardInputAndOutput) {
   r = sh(d, "cat " + in("demo_v2.cast") + " | " + tapconv() + " - - --to tap | " + tapconv() + " - - --from tap --to raw");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, read_file(d / "file.raw"));
+  // Without --from, a pipe's format is recognised from its first bytes.
+  r = sh(d, "cat " + in("demo_v2.cast") + " | " + tapconv() + " - - --to tap | " + tapconv() + " - - --to raw");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, read_file(d / "file.raw"));
+  r = sh(d, "echo garbage | " + tapconv() + " - - --to raw");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "tapconv: error: standard input: cannot tell its format (use --from)\n");
 }
 
 TEST(TapconvCli, ATimeWindowStartsAtZeroWithTheSizeInEffect) {
@@ -180,6 +188,34 @@ TEST(TapconvCli, ATimeWindowStartsAtZeroWithTheSizeInEffect) {
   EXPECT_NE(cast.find("[0.500000, \"o\", \"progress [  "), std::string::npos) << cast;
   EXPECT_EQ(cast.find("#####"), std::string::npos) << cast;
   EXPECT_EQ(cast.find("alice"), std::string::npos) << cast;
+}
+
+TEST(TapconvCli, ImportsGetKeyframesThatSeekingUses) {
+  fs::path d = scratch_dir();
+  auto r = sh(d, "zstd -dcq " + quote((fs::path(tap::test::source_dir()) / "tests/data/corpus/bulk.io.zst").string()) +
+                     " > bulk.io && zstd -dcq " +
+                     quote((fs::path(tap::test::source_dir()) / "tests/data/corpus/bulk.tm.zst").string()) + " > bulk.tm");
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = conv(d, "bulk.io bulk.tap --from log-io --timing bulk.tm");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto reader = format::SessionReader::open(d / "bulk.tap");
+  ASSERT_TRUE(reader.ok()) << reader.error().what();
+  EXPECT_TRUE((*reader)->info().imported);
+  size_t keyframes = 0;
+  uint64_t output = 0;
+  for (;;) {
+    auto e = (*reader)->next();
+    ASSERT_TRUE(e.ok()) << e.error().what();
+    if (*e == nullptr) break;
+    keyframes += (*e)->kind() == format::EventKind::keyframe;
+    if (const auto* o = (*e)->get<format::Output>()) output += o->data.size();
+  }
+  // One at least every 256 KiB of output (more where many lines scrolled).
+  EXPECT_GE(keyframes, output / (256 * 1024) - 1) << output << " bytes of output";
+  auto kf = (*reader)->seek_keyframe((*reader)->duration());
+  ASSERT_TRUE(kf.ok()) << kf.error().what();
+  EXPECT_TRUE(kf->has_value());
+  EXPECT_TRUE((*reader)->status().complete);
 }
 
 TEST(TapconvCli, VersionAndHelp) {

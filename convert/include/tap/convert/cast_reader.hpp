@@ -25,8 +25,9 @@ namespace tap::convert {
 // Opens a .cast file ("-" reads standard input). Fails (corrupt / unsupported_version) when
 // the header is not an asciicast v1, v2 or v3 header.
 Result<std::unique_ptr<Decoder>> open_cast_reader(const std::filesystem::path& path);
-// Same over an open descriptor (a pipe is fine); `name` prefixes error messages.
-Result<std::unique_ptr<Decoder>> open_cast_fd(Fd fd, std::string name);
+// Same over an open descriptor (a pipe is fine); `name` prefixes error messages. `head`: bytes
+// already read from it (sniffing a pipe), taken as its start.
+Result<std::unique_ptr<Decoder>> open_cast_fd(Fd fd, std::string name, std::string head = {});
 // Same over bytes in memory (tests, fuzzing).
 Result<std::unique_ptr<Decoder>> open_cast_buffer(std::string bytes, std::string name = "cast");
 
