@@ -239,7 +239,7 @@ TEST_F(LiveBpf, WatchStreamsTheRecordedOutputAfterItsFirstFrame) {
       next_seq = std::stoull(line.substr(line.find("\"next_seq\":") + 11));
     } else if (line.rfind("{\"type\":\"output\"", 0) == 0) {
       // Decode the JSON string body (only \", \\, \n, \r, \t, \uXXXX appear).
-      std::string body = line.substr(26, line.size() - 28);
+      std::string body = line.substr(25, line.size() - 27);
       for (size_t i = 0; i < body.size(); ++i) {
         if (body[i] != '\\') { watched += body[i]; continue; }
         char c = body[++i];
