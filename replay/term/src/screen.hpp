@@ -38,6 +38,20 @@ class Screen {
   // Content of rows [top, bottom) moves up by n (n > 0; the top n rows are dropped) or down by
   // -n; the vacated rows become blank with `blank`. Rows keep their identity (and gen).
   void scroll_rows(int top, int bottom, int n, const Cell& blank, uint64_t& gen);
+  // scroll_rows(0, rows(), 1, a blank with background `bg`), without the general bookkeeping.
+  void scroll_up_one(const Color& bg, uint64_t& gen) {
+    const int last = rows() - 1;
+    const uint8_t li = row(last).line_info;  // libvterm leaves the vacated row's attribute
+    Row& r = row(0);
+    r.len = 0;
+    r.blank.chars[0] = 0;
+    r.blank.width = 1;
+    r.blank.pen = Pen{};
+    r.blank.pen.bg = bg;
+    r.gen = ++gen;
+    base_ = slot(1);
+    row(last).line_info = li;
+  }
   // Resizes, keeping content anchored top-left; `drop_top` rows are removed from the top first.
   void resize(int cols, int rows, int drop_top, uint64_t& gen);
   void clear(const Cell& blank, uint64_t& gen);

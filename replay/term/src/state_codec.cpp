@@ -401,7 +401,7 @@ std::string Terminal::save() const {
   w.varint(static_cast<uint64_t>(std::max(m.glyph_.col, 0)));
   w.varint(static_cast<uint64_t>(std::clamp(m.glyph_.width, 0, 2)));
   put_chars(w, m.glyph_.chars);
-  w.u8(m.phantom_);
+  w.u8(m.phantom());
   w.u8(static_cast<uint8_t>(keyframe_safe()));
   // Pens, then both buffers.
   w.varint(pens.size());
@@ -549,7 +549,7 @@ Result<Terminal> Terminal::restore(std::string_view state) {
   m.props_ = props;
   m.pen_ = pen;
   m.glyph_ = glyph;
-  m.phantom_ = phantom;
+  m.glyph_left_ = !phantom;
   m.shadow_.hidden = h;
   m.title_ = std::move(title);
   m.icon_ = std::move(icon);
@@ -584,7 +584,7 @@ bool Terminal::same_state(const Terminal& other, std::string* why) const {
     return differ("charsets");
   if (!(ha.saved == hb.saved)) return differ("saved cursor");
   if (!(ha == hb)) return differ("modes");
-  if (a.phantom_ != b.phantom_) return differ("pending wrap");
+  if (a.phantom() != b.phantom()) return differ("pending wrap");
   if (!(a.glyph_ == b.glyph_)) {
     auto g = [](const LastGlyph& x) {
       return std::to_string(x.valid) + "@" + std::to_string(x.row) + "," + std::to_string(x.col) +

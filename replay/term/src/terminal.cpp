@@ -86,6 +86,17 @@ void Terminal::Impl::feed_piece(const char* p, size_t n) {
   piece_ = nullptr;
 }
 
+bool Terminal::Impl::phantom() const {
+  if (!glyph_.valid || glyph_left_) return false;
+  if (glyph_.row < 0 || glyph_.row >= rows_) return true;  // cannot tell: say so
+  // A double-width line holds half the columns; DECLRMM adds the right margin.
+  const bool dwl = (screens_[alt_ ? 1 : 0].row(glyph_.row).line_info & 1) != 0;
+  const int edge = dwl ? cols_ / 2 : cols_;
+  const int reach = glyph_.col + glyph_.width;
+  const detail::Hidden& h = shadow_.hidden;
+  return reach >= edge || (h.declrmm && reach >= h.region_right(cols_));
+}
+
 Cell Terminal::Impl::erase_blank() const {
   Cell c;
   c.pen.bg = pen_.bg;
@@ -93,41 +104,44 @@ Cell Terminal::Impl::erase_blank() const {
 }
 
 int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) {
+  // Hot path: once per printed character.
   auto* self = static_cast<Impl*>(user);
   LastGlyph& g = self->glyph_;
   g.valid = true;
   g.row = pos.row;
   g.col = pos.col;
   g.width = info->width;
-  int i = 0;
-  for (; i < Cell::kMaxChars && info->chars[i] != 0; ++i) g.chars[i] = info->chars[i];
-  for (int j = i; j < Cell::kMaxChars; ++j) g.chars[j] = 0;
-  const int cols = self->cols_;
-  const auto& hid = self->shadow_.hidden;
-  // A double-width line holds half the columns.
-  const int edge = info->dwl ? cols / 2 : cols;
-  self->phantom_ = pos.col + info->width >= edge ||
-                   (hid.declrmm && pos.col + info->width >= hid.region_right(cols));
+  int n = 0;
+  while (n < Cell::kMaxChars && info->chars[n] != 0) {
+    g.chars[n] = info->chars[n];
+    ++n;
+  }
+  if (n < Cell::kMaxChars) std::fill(g.chars.begin() + n, g.chars.end(), 0);
+  self->glyph_left_ = false;
   self->shadow_.hidden.single_shift = false;
-  if (self->restoring_) return 1;
-  if (pos.row < 0 || pos.row >= self->rows_ || pos.col < 0 || pos.col >= cols) return 1;
+  const int cols = self->cols_;
+  if (self->restoring_ || static_cast<unsigned>(pos.row) >= static_cast<unsigned>(self->rows_) ||
+      static_cast<unsigned>(pos.col) >= static_cast<unsigned>(cols))
+    return 1;
 
   detail::Row& row = self->shown().row(pos.row);
   const int c = pos.col;
-  const int w = std::clamp(info->width, 1, 2);
+  const int w = info->width == 2 ? 2 : 1;
   const int end = std::min(cols, c + w);
-  row.materialize(std::min(cols, end + 1));
+  // Cells from len on are blanks (width 1): only cells before it can be halves of a wide glyph.
+  if (c > row.len) row.materialize(c);
   // Overwriting half of a wide glyph blanks its other half.
-  if (row.cells[c].width == 0 && c > 0 && row.cells[c - 1].width == 2) {
+  if (c < row.len && row.cells[c].width == 0 && c > 0 && row.cells[c - 1].width == 2) {
     row.cells[c - 1] = row.blank;
     row.cells[c - 1].chars = {};
     row.cells[c - 1].width = 1;
   }
-  if (end < cols && row.cells[end].width == 0 && end > 0 && row.cells[end - 1].width == 2) {
+  if (end < row.len && row.cells[end].width == 0 && row.cells[end - 1].width == 2) {
     row.cells[end] = row.blank;
     row.cells[end].chars = {};
     row.cells[end].width = 1;
   }
+  if (end > row.len) row.len = end;
   Cell& cell = row.cells[c];
   cell.chars = g.chars;
   cell.width = static_cast<uint8_t>(w);
@@ -147,9 +161,8 @@ int Terminal::Impl::on_movecursor(VTermPos pos, VTermPos, int, void* user) {
   const LastGlyph& g = self->glyph_;
   // libvterm moves the cursor onto the last glyph of a run that ended at the right margin and
   // stays in pending-wrap there; any other move cancels the pending wrap.
-  if (self->phantom_ &&
-      !(g.valid && pos.row == g.row && pos.col >= g.col && pos.col < g.col + g.width))
-    self->phantom_ = false;
+  if (!(pos.row == g.row && pos.col >= g.col && pos.col < g.col + g.width))
+    self->glyph_left_ = true;
   return 1;
 }
 
@@ -218,8 +231,12 @@ int Terminal::Impl::on_scrollrect(VTermRect rect, int downward, int rightward, v
     }
   }
   if (rightward == 0 && rect.start_col == 0 && rect.end_col == self->cols_) {
-    self->shown().scroll_rows(rect.start_row, rect.end_row, downward, self->erase_blank(),
-                              self->gen_);
+    detail::Screen& scr = self->shown();
+    if (downward == 1 && rect.start_row == 0 && rect.end_row == self->rows_) {
+      scr.scroll_up_one(self->pen_.bg, self->gen_);  // the common case: a line feed at the bottom
+    } else {
+      scr.scroll_rows(rect.start_row, rect.end_row, downward, self->erase_blank(), self->gen_);
+    }
     return 1;
   }
   if (std::abs(downward) >= height || std::abs(rightward) >= width) {
@@ -419,7 +436,7 @@ void Terminal::set_line_sink(LineSink* sink) { impl_->sink_ = sink; }
 
 bool Terminal::keyframe_safe() const {
   const Impl& m = *impl_;
-  if (!m.shadow_.idle() || m.phantom_ || m.shadow_.hidden.single_shift) return false;
+  if (!m.shadow_.idle() || m.phantom() || m.shadow_.hidden.single_shift) return false;
   const detail::Hidden& h = m.shadow_.hidden;
   // A saved cursor or last glyph outside a screen that shrank cannot be put back by CUP.
   if (h.saved.valid && (h.saved.row >= m.rows_ || h.saved.col >= m.cols_)) return false;

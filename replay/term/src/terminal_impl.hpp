@@ -78,7 +78,10 @@ struct Terminal::Impl final : detail::ShadowHost {
   LineSink* sink_ = nullptr;
   bool restoring_ = false;  // callbacks do not touch the screens while a keyframe is restored
   LastGlyph glyph_;
-  bool phantom_ = false;    // the cursor may sit in libvterm's pending-wrap state
+  bool glyph_left_ = true;  // the cursor moved off the last glyph since it was printed
+  // The cursor may sit in libvterm's pending-wrap state (it does not say): the last glyph
+  // reached the right edge and the cursor has not left it since.
+  bool phantom() const;
   detail::Shadow shadow_;
   std::vector<Cell> tmp_;   // scratch row for moves, kept to avoid per-event allocation
 
