@@ -31,7 +31,7 @@ inline SessionInfo sample_info() {
     info.boot_id[i] = static_cast<uint8_t>(0x50 + i);
   }
   info.host_name = "sample-host";
-  info.start_wall_ns = 1'795'694'400'000'000'000;  // 2026-11-26T10:00:00Z
+  info.start_wall_ns = 1'795'694'400'000'000'000;  // 2026-11-26T12:00:00Z
   info.utc_offset_s = 3600;
   info.pty_index = 3;
   info.pty_dev = 0x19;

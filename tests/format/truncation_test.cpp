@@ -62,21 +62,5 @@ TEST(Truncation, EveryCutOfTheSampleKeepsEveryRecordBeforeItAndVerifiesAsAPrefix
   EXPECT_EQ(at_boundary[last_data_end], all.size());
 }
 
-TEST(Truncation, TapverifyExitsOneForACutFileAndZeroForTheWholeOne) {
-  const std::string bin = tap::test::binary_dir() + "/bin/tapverify";
-  const std::string src = tap::test::source_dir();
-  test::TempDir dir;
-  const std::string file = test::read_file(src + "/samples/session.tap");
-  auto recs = surgery::records(file);
-  for (size_t cut : {file.size() / 3, recs[10].offset + 5, file.size() - 1, file.size() - 24}) {
-    test::write_file(dir / "cut.tap", file.substr(0, cut));
-    std::string cmd = bin + " -q --keyring " + src + "/samples/keys " + (dir / "cut.tap").string();
-    int rc = std::system(cmd.c_str());
-    EXPECT_EQ(WEXITSTATUS(rc), 1) << "cut at " << cut;
-  }
-  std::string cmd = bin + " -q --keyring " + src + "/samples/keys " + src + "/samples/session.tap";
-  EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0);
-}
-
 }  // namespace
 }  // namespace tap::format
