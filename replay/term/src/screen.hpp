@@ -44,10 +44,13 @@ class Screen {
     const uint8_t li = row(last).line_info;  // libvterm leaves the vacated row's attribute
     Row& r = row(0);
     r.len = 0;
-    r.blank.chars[0] = 0;
-    r.blank.width = 1;
-    r.blank.pen = Pen{};
-    r.blank.pen.bg = bg;
+    Pen pen;
+    pen.bg = bg;
+    if (!(r.blank.pen == pen) || r.blank.chars[0] != 0 || r.blank.width != 1) {
+      static const Cell kBlank{};  // usually the row's blank is already this one
+      r.blank = kBlank;
+      r.blank.pen.bg = bg;
+    }
     r.gen = ++gen;
     base_ = slot(1);
     row(last).line_info = li;
