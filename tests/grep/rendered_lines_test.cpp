@@ -237,3 +237,78 @@ TEST(RenderedLines, OutputBeforeAnySizeUsesEightyByTwentyFour) {
 
 }  // namespace
 }  // namespace tap::grep
+
+// The reference corpus (real programs: shell, vim, top, htop, less, man, apt, builds, floods):
+// reading rows lazily must give exactly the lines that reading every changed row gives.
+#include <zstd.h>
+
+#include <cstdlib>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "require.hpp"
+#include "tap/convert/script_reader.hpp"
+
+namespace tap::grep {
+namespace {
+
+std::string unzstd_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string z = ss.str();
+  std::string out;
+  ZSTD_DStream* ds = ZSTD_createDStream();
+  ZSTD_inBuffer ib{z.data(), z.size(), 0};
+  std::vector<char> buf(1 << 16);
+  while (ib.pos < ib.size) {
+    ZSTD_outBuffer ob{buf.data(), buf.size(), 0};
+    if (ZSTD_isError(ZSTD_decompressStream(ds, &ob, &ib))) break;
+    out.append(buf.data(), ob.pos);
+  }
+  ZSTD_freeDStream(ds);
+  return out;
+}
+
+class Corpus : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(Corpus, LazyReadingGivesTheSameLinesAsReadingEveryRow) {
+  const std::string base = test::source_dir() + "/tests/data/corpus/" + GetParam();
+  auto dec = convert::open_script_buffers(unzstd_file(base + ".io.zst"), unzstd_file(base + ".tm.zst"));
+  ASSERT_TRUE(dec.ok()) << dec.error().what();
+  Collect lazy_out, eager_out;
+  RenderedLines lazy(lazy_out, true), eager(eager_out, false);
+  Nanos last = 0;
+  size_t events = 0;
+  while (true) {
+    auto e = (*dec)->next();
+    ASSERT_TRUE(e.ok()) << e.error().what();
+    if (*e == nullptr) break;
+    lazy.apply(**e);
+    eager.apply(**e);
+    last = (*e)->time;
+    ++events;
+  }
+  lazy.finish(last);
+  eager.finish(last);
+  ASSERT_GT(events, 10u);
+  ASSERT_FALSE(eager_out.lines.empty());
+  if (const char* dump = std::getenv("TAPGREP_DUMP")) {
+    std::ofstream(std::string(dump) + GetParam() + ".lazy") << lazy_out.dump();
+    std::ofstream(std::string(dump) + GetParam() + ".eager") << eager_out.dump();
+  }
+  ASSERT_EQ(lazy_out.lines.size(), eager_out.lines.size());
+  // The same texts, times and order.
+  for (size_t i = 0; i < eager_out.lines.size(); ++i) {
+    ASSERT_EQ(lazy_out.lines[i], eager_out.lines[i]) << "line " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(RenderedLines, Corpus,
+                         ::testing::Values("apt", "build", "bulk", "htop", "less", "logs", "man", "shell",
+                                           "top", "vim"));
+
+}  // namespace
+}  // namespace tap::grep

@@ -40,13 +40,48 @@ bool covers(std::string_view prev, std::string_view next) {
   return true;
 }
 
+// True when `bytes` can only change the cursor's row and the rows below it, and scroll: text,
+// CR, LF, VT, FF, TAB, BS, BEL, and CSI sequences without a private marker that end in
+// m (colours), K (erase in the line), C, D or G (moves within the line). C1 controls (as UTF-8)
+// and anything else make the event impure.
+bool pure_output(std::string_view bytes) {
+  const size_t n = bytes.size();
+  for (size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x20 && c != 0x7f) {
+      if (c == 0xc2 && i + 1 < n) {
+        const auto d = static_cast<unsigned char>(bytes[i + 1]);
+        if (d >= 0x80 && d <= 0x9f) return false;  // a C1 control such as CSI
+      }
+      continue;
+    }
+    switch (c) {
+      case '\r': case '\n': case '\v': case '\f': case '\t': case '\b': case 0x07:
+        continue;
+      case 0x1b: {
+        if (i + 1 >= n || bytes[i + 1] != '[') return false;
+        size_t j = i + 2;
+        while (j < n && ((bytes[j] >= '0' && bytes[j] <= '9') || bytes[j] == ';' || bytes[j] == ':')) ++j;
+        if (j >= n) return false;  // cut off: the next event continues it
+        const char f = bytes[j];
+        if (f != 'm' && f != 'K' && f != 'C' && f != 'D' && f != 'G') return false;
+        i = j;
+        continue;
+      }
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
 }
 
 }  // namespace
 
-RenderedLines::RenderedLines(LineConsumer& out) : out_(out) {}
+RenderedLines::RenderedLines(LineConsumer& out, bool lazy) : out_(out), lazy_(lazy) {}
 
 RenderedLines::~RenderedLines() {
   if (term_) term_->set_line_sink(nullptr);
@@ -110,7 +145,22 @@ bool RenderedLines::restore(format::Nanos time, std::string_view state) {
 void RenderedLines::output(format::Nanos time, std::string_view bytes) {
   now_ = time;
   ensure_terminal(80, 24);  // no size known yet: the usual default
-  term_->feed(bytes);
+  const Buffer shown = term_->alt_screen() ? Buffer::alternate : Buffer::primary;
+  // The parser must be between sequences too: an event may finish one the last one began.
+  if (lazy_ && term_->keyframe_safe() && pure_output(bytes)) {
+    const int rows = term_->rows();
+    for (int r = std::max(0, term_->cursor().row); r < rows; ++r) ensure_known(shown, r);
+    term_->feed(bytes);
+    if (term_->alt_screen() == alt_) {
+      reconcile_lazy(shown, time);
+      return;
+    }
+    // Cannot happen for a pure event; if it does, fall through to the full comparison.
+  } else {
+    ensure_all_known(Buffer::primary);
+    ensure_all_known(Buffer::alternate);
+    term_->feed(bytes);
+  }
   const bool alt_now = term_->alt_screen();
   const bool changed_primary = reconcile(Buffer::primary, time, false);
   const bool changed_alt = reconcile(Buffer::alternate, time, false);
@@ -120,6 +170,21 @@ void RenderedLines::output(format::Nanos time, std::string_view bytes) {
   alt_ = alt_now;
 }
 
+void RenderedLines::ensure_known(Buffer buffer, int row) {
+  Row& r = screens_[static_cast<int>(buffer)].rows[row];
+  if (r.known) return;
+  r.text = term_->row_text(buffer, row);
+  r.hash = hash_text(r.text);
+  r.known = true;
+}
+
+void RenderedLines::ensure_all_known(Buffer buffer) {
+  Screen& s = screens_[static_cast<int>(buffer)];
+  for (size_t r = 0; r < s.rows.size(); ++r) {
+    if (!s.rows[r].known) ensure_known(buffer, static_cast<int>(r));
+  }
+}
+
 void RenderedLines::resize(format::Nanos time, int cols, int rows) {
   now_ = time;
   if (!term_) {
@@ -127,6 +192,8 @@ void RenderedLines::resize(format::Nanos time, int cols, int rows) {
     return;
   }
   if (cols == term_->cols() && rows == term_->rows()) return;  // shells re-send the same size
+  ensure_all_known(Buffer::primary);
+  ensure_all_known(Buffer::alternate);
   emit_all(Buffer::primary);
   emit_all(Buffer::alternate);
   term_->resize(cols, rows);
@@ -155,10 +222,19 @@ void RenderedLines::scrolled_out(Buffer buffer, int row, std::string_view text) 
   format::Nanos since = now_;
   if (idx >= 0 && static_cast<size_t>(idx) < s.rows.size()) {
     Row& old = s.rows[idx];
-    if (!old.resolved && old.text == text) {
-      old.resolved = true;
-      if (old.emitted) return;  // already emitted at a switch or resize, unchanged since
-      since = old.since;
+    if (!old.resolved) {
+      if (!old.known) {
+        // Left unread because nothing but scrolling could touch it: this is its text.
+        old.resolved = true;
+        if (old.emitted) return;
+        since = old.since;
+      } else if (old.text == text) {
+        old.resolved = true;
+        if (old.emitted) return;  // already emitted at a switch or resize, unchanged since
+        since = old.since;
+      } else if (covers(old.text, text)) {
+        old.resolved = true;  // completed during this event (a line cut across reads), then scrolled
+      }
     }
   }
   if (!text.empty()) out_.line(text, since);
@@ -177,6 +253,7 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
     }
   }
   if (changed_.empty() && s.scrolled == 0) return false;
+  const int scrolled = resized ? 0 : s.scrolled;
   s.scrolled = 0;
 
   // The new content of every changed row.
@@ -193,6 +270,7 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
     f.since = now;
     f.emitted = false;
     f.resolved = false;
+    f.known = true;
     pos_to_k_[r] = static_cast<int>(k);
   }
 
@@ -206,6 +284,31 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
       }
     }
   };
+
+  // 0. Rows keep their generation when they scroll: the same row, moved, unchanged.
+  if (!resized) {
+    for (size_t k = 0; k < n; ++k) {
+      const int r = changed_[k];
+      const uint64_t gen = fresh_[k].gen;
+      int from = -1;
+      const int guess = r + scrolled;
+      if (guess < old_rows && pos_to_k_[guess] >= 0 && !s.rows[guess].resolved && s.rows[guess].gen == gen) {
+        from = guess;
+      } else {
+        for (int c : changed_) {
+          if (c < old_rows && c != r && !s.rows[c].resolved && s.rows[c].gen == gen) {
+            from = c;
+            break;
+          }
+        }
+      }
+      if (from < 0) continue;
+      fresh_[k].since = s.rows[from].since;
+      fresh_[k].emitted = s.rows[from].emitted;
+      claimed_[k] = 1;
+      s.rows[from].resolved = true;
+    }
+  }
 
   // 1. Same text at the same place: the row was repainted, nothing changed.
   old_positions([&](int r) {
@@ -247,13 +350,15 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
     old.resolved = true;
   });
 
-  // 3. What is left was changed in place: grown into blank cells, or overwritten.
+  // 3. What is left was changed in place, or moved by scrolling and changed: grown into blank
+  // cells (a line completed by the next read), or overwritten.
   old_positions([&](int r) {
     Row& old = s.rows[r];
     if (old.resolved) return;
     old.resolved = true;
-    const int k = r < rows ? pos_to_k_[r] : -1;
-    if (k >= 0 && !claimed_[k]) {
+    for (int p : {r - scrolled, r}) {
+      const int k = p >= 0 && p < rows ? pos_to_k_[p] : -1;
+      if (k < 0 || claimed_[k]) continue;
       Row& f = fresh_[k];
       if (resized && starts_with(old.text, f.text)) {
         // Cut short by a narrower screen: the whole text was just emitted.
@@ -281,7 +386,95 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
   return true;
 }
 
+void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now) {
+  Screen& s = screens_[static_cast<int>(buffer)];
+  const int rows = term_->rows();
+  const int scrolled = s.scrolled;
+  s.scrolled = 0;
+  changed_.clear();
+  for (int r = 0; r < rows; ++r) {
+    if (term_->row_generation(buffer, r) != s.rows[r].gen) changed_.push_back(r);
+  }
+  if (changed_.empty()) {
+    for (Row& row : s.rows) row.resolved = false;
+    return;
+  }
+  const size_t n = changed_.size();
+  if (fresh_.size() < n) fresh_.resize(n);
+  pos_to_k_.assign(rows, -1);
+  for (size_t k = 0; k < n; ++k) pos_to_k_[changed_[k]] = static_cast<int>(k);
+  // Rows keep their generation when they scroll: a row found under its old generation only
+  // moved, with its text (read or not), time and emitted state.
+  for (size_t k = 0; k < n; ++k) {
+    const int r = changed_[k];
+    const uint64_t gen = term_->row_generation(buffer, r);
+    Row& f = fresh_[k];
+    int from = -1;
+    const int guess = r + scrolled;
+    if (guess < rows && !s.rows[guess].resolved && s.rows[guess].gen == gen) {
+      from = guess;
+    } else {
+      for (int c : changed_) {
+        if (!s.rows[c].resolved && s.rows[c].gen == gen) {
+          from = c;
+          break;
+        }
+      }
+    }
+    if (from >= 0) {
+      // A changed position is rewritten below, so its row can be taken without a copy.
+      if (from < rows && pos_to_k_[from] >= 0 && from != r) {
+        std::swap(f, s.rows[from]);
+      } else {
+        f = s.rows[from];
+      }
+      s.rows[from].resolved = true;
+      f.resolved = false;
+      continue;
+    }
+    f.known = false;
+    f.text.clear();
+    f.hash = 0;
+    f.gen = gen;
+    f.since = now;
+    f.emitted = false;
+    f.resolved = false;
+  }
+  // Old rows that neither moved nor scrolled out were changed in place: only the cursor's row
+  // and those below it, which were read before the event.
+  for (int r : changed_) {
+    Row& old = s.rows[r];
+    if (old.resolved) continue;
+    old.resolved = true;
+    if (!old.known || old.text.empty()) continue;
+    bool settled = false;
+    for (int p : {r - scrolled, r}) {
+      if (p < 0 || p >= rows || pos_to_k_[p] < 0) continue;
+      Row& f = fresh_[pos_to_k_[p]];
+      if (!f.known) {
+        f.text = term_->row_text(buffer, p);
+        f.hash = hash_text(f.text);
+        f.known = true;
+      }
+      if (f.text == old.text) {
+        f.since = old.since;
+        f.emitted = old.emitted;
+        settled = true;
+      } else if (covers(old.text, f.text)) {
+        settled = true;
+      }
+      if (settled) break;
+    }
+    if (settled) continue;
+    if (!old.emitted && old.text != s.last_in_place[r]) out_.line(old.text, old.since);
+    s.last_in_place[r] = old.text;
+  }
+  for (size_t k = 0; k < n; ++k) std::swap(s.rows[changed_[k]], fresh_[k]);
+  for (Row& row : s.rows) row.resolved = false;
+}
+
 void RenderedLines::emit_all(Buffer buffer) {
+  ensure_all_known(buffer);
   Screen& s = screens_[static_cast<int>(buffer)];
   for (size_t r = 0; r < s.rows.size(); ++r) {
     Row& row = s.rows[r];

@@ -18,8 +18,9 @@ namespace {
 
 using format::Nanos;
 
-// Lines are searched in batches of this many bytes: one RE2 or memmem call per batch.
-constexpr size_t kBatchBytes = 1 << 20;
+// Lines are searched in batches of this many bytes: one RE2 or memmem call per batch, on
+// text that is still in the cache it was just copied into.
+constexpr size_t kBatchBytes = 256 << 10;
 // A raw or input "line" with no '\n' for this long is cut, so memory stays bounded.
 constexpr size_t kMaxLineBytes = 1 << 20;
 // While --user waits for the opener event, a batch may grow to this before it is searched.
@@ -51,6 +52,11 @@ void json_field(std::string& out, std::string_view key, std::string_view value) 
   out += "\",";
 }
 
+std::string& scratch_text() {
+  thread_local std::string text;
+  return text;
+}
+
 struct WriterSpan {
   Nanos time;
   uint32_t uid;
@@ -61,7 +67,21 @@ class FileSearch final : public LineConsumer {
  public:
   FileSearch(const std::string& name, const GrepOptions& options, const Matcher& matcher,
              const format::SessionInfo& info, const std::function<void(std::string_view)>& write)
-      : name_(name), opt_(options), matcher_(matcher), info_(info), write_(write) {}
+      : name_(name), opt_(options), matcher_(matcher), info_(info), write_(write) {
+    // The batch buffer is reused across the files a thread searches: a fresh one per file
+    // costs a page fault per page, more than the copy into it.
+    text_.swap(scratch_text());
+    text_.clear();
+    text_.reserve(kBatchBytes + (64 << 10));
+  }
+  ~FileSearch() override {
+    if (text_.capacity() <= 2 * kMaxLineBytes) {
+      text_.clear();
+      text_.swap(scratch_text());
+    }
+  }
+  FileSearch(const FileSearch&) = delete;
+  FileSearch& operator=(const FileSearch&) = delete;
 
   // LineConsumer: one rendered line.
   void line(std::string_view text, Nanos time) override {

@@ -12,6 +12,12 @@
 // in one go); rows that changed are found by tap::term's row generations and matched against
 // the previous screen by content, so lines that only moved (scrolling, inserted lines) are not
 // taken for overwritten ones.
+//
+// Reading a row's text costs about as much as drawing it, so a flood is handled lazily: an
+// event that only prints, moves within the cursor's row and feeds lines (no cursor addressing,
+// no erase outside the cursor's row) cannot change a row above the cursor except by scrolling
+// it, so such rows are not read until something else could overwrite them; those that scroll
+// out arrive with their text from the terminal.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +41,9 @@ class LineConsumer {
 
 class RenderedLines final : public term::LineSink {
  public:
-  explicit RenderedLines(LineConsumer& out);
+  // `lazy` false reads every changed row after each event: slower, the same lines (tests
+  // compare the two).
+  explicit RenderedLines(LineConsumer& out, bool lazy = true);
   ~RenderedLines() override;
   RenderedLines(const RenderedLines&) = delete;
   RenderedLines& operator=(const RenderedLines&) = delete;
@@ -61,6 +69,7 @@ class RenderedLines final : public term::LineSink {
     uint64_t gen = 0;         // the terminal's row generation when `text` was read
     bool emitted = false;     // `text` was already emitted and has not changed since
     bool resolved = false;    // its fate in the current event is decided
+    bool known = true;        // `text` and `hash` were read (else only `gen` is)
   };
   struct Screen {
     std::vector<Row> rows;
@@ -74,10 +83,16 @@ class RenderedLines final : public term::LineSink {
   void snapshot_all(format::Nanos time);
   // Compares a buffer with the last snapshot, emits overwritten rows; true if it changed.
   bool reconcile(term::Buffer buffer, format::Nanos now, bool resized);
+  // The pure-event form of reconcile: moved rows by generation, new rows left unread.
+  void reconcile_lazy(term::Buffer buffer, format::Nanos now);
+  // Reads a row's text if it was left unread.
+  void ensure_known(term::Buffer buffer, int row);
+  void ensure_all_known(term::Buffer buffer);
   // Emits every row of a buffer not emitted yet (switch, resize, end).
   void emit_all(term::Buffer buffer);
 
   LineConsumer& out_;
+  bool lazy_ = true;
   std::optional<term::Terminal> term_;
   Screen screens_[2];
   format::Nanos now_ = 0;
