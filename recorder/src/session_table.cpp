@@ -53,10 +53,15 @@ SessionTable::SessionTable(SessionBackend& backend, int64_t mono_to_wall_ns, int
 SessionTable::~SessionTable() = default;
 
 void SessionTable::append(Session& s, uint64_t ts, format::EventBody body) {
+  scratch_.body = std::move(body);
+  append_event(s, ts, scratch_);
+}
+
+void SessionTable::append_event(Session& s, uint64_t ts, format::Event& ev) {
   format::Nanos t = static_cast<format::Nanos>(ts) - static_cast<format::Nanos>(s.start_mono);
   // Records from different CPUs may carry slightly older times than the last one appended.
   s.last_t = std::max(s.last_t, t);
-  format::Event ev{s.last_t, std::move(body)};
+  ev.time = s.last_t;
   if (s.failed || !s.file) return;
   auto seq = s.file->append(ev);
   if (!seq.ok()) {
@@ -193,14 +198,17 @@ void SessionTable::data(Session& s, const Record& r) {
       ++s.view.output_events;
       s.view.last_activity_wall_ns = wall;
       counters_.output_bytes += n;
-      append(s, r.ts_ns, format::Output{std::string(r.payload.substr(skip))});
+      // The payload goes into a reused event: no allocation per record once warm.
+      output_ev_.get<format::Output>()->data.assign(r.payload.substr(skip));
+      append_event(s, r.ts_ns, output_ev_);
       break;
     case RecordKind::input:
       s.view.input_bytes += n;
       ++s.view.input_events;
       s.view.last_activity_wall_ns = wall;
       counters_.input_bytes += n;
-      append(s, r.ts_ns, format::Input{std::string(r.payload.substr(skip))});
+      input_ev_.get<format::Input>()->data.assign(r.payload.substr(skip));
+      append_event(s, r.ts_ns, input_ev_);
       break;
     case RecordKind::input_suppressed:
       s.view.input_bytes += n;

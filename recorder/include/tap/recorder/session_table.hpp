@@ -126,6 +126,7 @@ class SessionTable final : public DaemonHost {
   Session* start(const Record* r, const SessionKey& key, uint64_t ts, bool late,
                  uint64_t out_off, uint64_t in_off, uint16_t cols, uint16_t rows);
   void append(Session& s, uint64_t ts, format::EventBody body);
+  void append_event(Session& s, uint64_t ts, format::Event& event);
   void end(Slot slot, format::SessionEnd end, uint64_t out_off, uint64_t in_off, uint64_t ts);
   void data(Session& s, const Record& r);
   void catch_up(Session& s, format::Stream stream, uint64_t to, uint64_t ts,
@@ -142,6 +143,10 @@ class SessionTable final : public DaemonHost {
   KernelView* kernel_ = nullptr;
   TableCounters counters_;
   uint64_t next_id_ = 1;
+  // Reused events, so the hot path (output and input chunks) does not allocate per record.
+  format::Event output_ev_{0, format::Output{}};
+  format::Event input_ev_{0, format::Input{}};
+  format::Event scratch_;
 };
 
 }  // namespace tap::recorder
