@@ -111,13 +111,14 @@ class Spool : public ::testing::Test {
                   root_ / "2026/11/24/garbage.tap");
   }
 
-  ToolRun run(std::vector<std::string> args) {
+  ToolRun run(std::vector<std::string> args, const fs::path& cwd = {}) {
     ToolRun r;
     const fs::path out = root_ / "stdout", err = root_ / "stderr";
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
     std::vector<char*> argv;
     std::string prog = tool_.string();
     argv.push_back(prog.data());
@@ -272,6 +273,20 @@ TEST_F(Spool, ManyFilesOnTwoThreadsPrintInFileOrder) {
     }
   }
   EXPECT_EQ(r.out, want);
+}
+
+// The worked examples of docs/tapgrep.md, run as printed there.
+TEST_F(Spool, TheWorkedExamplesOfTheDocsPrintWhatTheDocsSay) {
+  const fs::path data = fs::path(test::source_dir()) / "tests/data/grep";
+  for (const char* name : {"readline", "fullscreen", "repaint"}) {
+    ToolRun r = run({"", std::string(name) + ".cast"}, data);
+    EXPECT_EQ(r.code, 0) << name << ": " << r.err;
+    EXPECT_EQ(r.out, expected(std::string(name) + ".txt")) << name;
+  }
+  ToolRun raw = run({"--raw", "sudo", "readline.cast"}, data);
+  EXPECT_EQ(raw.code, 1) << "the raw stream never holds 'sudo'";
+  ToolRun raw2 = run({"--raw", "-c", "iptables -F", "fullscreen.cast"}, data);
+  EXPECT_EQ(raw2.out, "fullscreen.cast:0\n");
 }
 
 }  // namespace
