@@ -154,6 +154,7 @@ std::string encode_seal_body(const SealBody& b, bool is_end) {
   wire::put_u64(out, static_cast<uint64_t>(b.wall_ns));
   wire::put_u64(out, b.events);
   wire::put_u64(out, static_cast<uint64_t>(b.last_time));
+  wire::put_u64(out, b.prev_seal);
   std::string_view id = std::string_view(b.key_id).substr(0, kMaxKeyIdLen);
   wire::put_u8(out, static_cast<uint8_t>(id.size()));
   out.append(id);
@@ -195,6 +196,7 @@ bool decode_seal_body(std::string_view payload, bool is_end, SealBody& b,
   r.i64(b.wall_ns);
   r.u64(b.events);
   r.i64(b.last_time);
+  r.u64(b.prev_seal);
   uint8_t idlen = 0;
   r.u8(idlen);
   if (idlen > kMaxKeyIdLen) return false;

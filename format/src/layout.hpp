@@ -116,6 +116,7 @@ struct SealBody {
   int64_t wall_ns = 0;
   uint64_t events = 0;       // events appended before this record
   int64_t last_time = 0;     // time of the last of them
+  uint64_t prev_seal = 0;    // file offset of the previous SEAL, 0 for the first
   std::string key_id;
   std::vector<FrameEntry> frames;
   std::vector<KeyframeEntry> keyframes;

@@ -40,7 +40,7 @@ class FileReader final : public SessionReader {
     uint32_t len = 0;
     TAP_TRY(info_, layout::decode_file_header(head, &len));
     header_len_ = len;
-    if (!load_end_index()) scan();
+    if (!load_end_index() && !load_seal_chain()) scan(header_len_, 0);
     status_.frames = frames_.size();
     rewind();
     return {};
@@ -149,12 +149,85 @@ class FileReader final : public SessionReader {
     return true;
   }
 
+  // Without END: finds the last SEAL by searching back from the end of the file, follows the
+  // seals' back-links to collect the index they carry, then walks only the records after the
+  // last seal (docs/format.md §Reading). False: no usable seal; the caller scans everything.
+  bool load_seal_chain() {
+    const uint64_t size = src_->size();
+    uint64_t last = 0;
+    RecordHeader last_h;
+    layout::SealBody last_body;
+    // The last seal lies within seal_interval of data from the end; past this, scanning forward
+    // costs no more than searching back.
+    constexpr uint64_t kBackSearch = 64u * 1024 * 1024;
+    constexpr size_t kChunk = 64 * 1024;
+    std::string buf;
+    uint64_t hi = size;
+    const uint64_t floor = std::max<uint64_t>(header_len_, size > kBackSearch ? size - kBackSearch : 0);
+    while (last == 0 && hi > floor) {
+      uint64_t lo = hi > floor + kChunk ? hi - kChunk : floor;
+      uint64_t read_hi = std::min<uint64_t>(size, hi + 4);  // a magic may straddle chunks
+      if (!src_->read(lo, static_cast<size_t>(read_hi - lo), buf)) return false;
+      for (size_t i = buf.size() >= 5 ? buf.size() - 5 + 1 : 0; i-- > 0;) {
+        if (buf[i] != 'T' || std::memcmp(buf.data() + i, layout::kRecordMagic, 4) != 0 ||
+            buf[i + 4] != static_cast<char>(RecordType::seal))
+          continue;
+        if (read_seal(lo + i, last_h, last_body)) {
+          last = lo + i;
+          break;
+        }
+      }
+      hi = lo;
+    }
+    if (last == 0) return false;
+    // Follow the back-links; every seal must validate and lie before the one that named it.
+    std::vector<layout::SealBody> chain{last_body};
+    uint64_t at = last;
+    uint64_t seq = last_h.seq;
+    while (chain.back().prev_seal != 0) {
+      uint64_t prev = chain.back().prev_seal;
+      RecordHeader h;
+      layout::SealBody body;
+      if (prev >= at || prev < header_len_ || !read_seal(prev, h, body) || h.seq >= seq)
+        return false;
+      chain.push_back(std::move(body));
+      at = prev;
+      seq = h.seq;
+    }
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      for (const FrameEntry& f : it->frames)
+        if (f.offset >= header_len_ && f.offset < last &&
+            (frames_.empty() || (f.offset > frames_.back().offset &&
+                                 f.first_seq >= frames_.back().first_seq)))
+          frames_.push_back(f);
+      for (const KeyframeEntry& k : it->keyframes)
+        if (keyframes_.empty() || k.seq > keyframes_.back().seq) keyframes_.push_back(k);
+    }
+    keyframes_known_seq_ = last_body.events;
+    duration_ = last_body.last_time;
+    scan(last + layout::kRecordHeaderLen + last_h.payload_len, last_h.seq + 1);
+    return true;
+  }
+
+  // Reads and checks a SEAL at `off`: header, CRC, body, and the body naming its own seq.
+  bool read_seal(uint64_t off, RecordHeader& h, layout::SealBody& body) {
+    char hb[layout::kRecordHeaderLen];
+    if (off + sizeof hb > src_->size() || !src_->read(off, sizeof hb, hb)) return false;
+    if (layout::decode_record_header(hb, h) != layout::HeaderCheck::ok ||
+        h.type != RecordType::seal ||
+        off + sizeof hb + h.payload_len > src_->size())
+      return false;
+    std::string payload;
+    if (!src_->read(off + sizeof hb, h.payload_len, payload)) return false;
+    if (layout::record_crc(hb, payload) != h.crc) return false;
+    std::string_view signed_part, sig;
+    return layout::decode_seal_body(payload, false, body, &signed_part, &sig) && body.seq == h.seq;
+  }
+
   // Walks record headers (not payloads) from the file header on: frames come from FRAME_START
   // prefixes, keyframes from SEAL indexes; stops at a torn or zeroed tail or garbage.
-  void scan() {
+  void scan(uint64_t off, uint64_t record) {
     const uint64_t size = src_->size();
-    uint64_t off = header_len_;
-    uint64_t record = 0;
     char hb[layout::kRecordHeaderLen];
     std::string payload;
     while (off < size) {
@@ -191,7 +264,9 @@ class FileReader final : public SessionReader {
         char p[layout::kFrameStartPrefix];
         (void)src_->read(off + layout::kRecordHeaderLen, sizeof p, p);
         FrameEntry f{off, wire::get_u64(p), static_cast<int64_t>(wire::get_u64(p + 8))};
-        if (frames_.empty() || (f.first_seq >= frames_.back().first_seq)) frames_.push_back(f);
+        if (frames_.empty() || (f.offset > frames_.back().offset &&
+                                f.first_seq >= frames_.back().first_seq))
+          frames_.push_back(f);
       } else if (h.type == RecordType::seal || h.type == RecordType::end) {
         (void)src_->read(off + layout::kRecordHeaderLen, h.payload_len, payload);
         layout::SealBody body;

@@ -280,6 +280,7 @@ class FileWriter final : public SessionWriter {
     body.wall_ns = info_.start_wall_ns + now;
     body.events = next_seq_;
     body.last_time = last_time_;
+    body.prev_seal = last_seal_offset_;
     body.key_id = info_.key_id;
     if (is_end) {
       body.frames = frames_;
@@ -309,6 +310,7 @@ class FileWriter final : public SessionWriter {
       chain_.add(h, payload);
       ++record_seq_;
     } else {
+      last_seal_offset_ = offset_;
       TAP_CHECK(write_record(static_cast<uint8_t>(type), flags, now, "", payload));
       if (::fdatasync(fd_.get()) != 0) return fail(Error::from_errno("fdatasync", errno));
       unsynced_ = false;
@@ -365,6 +367,7 @@ class FileWriter final : public SessionWriter {
   Nanos last_append_ = 0;
   Nanos oldest_pending_ = -1;
   Nanos last_seal_ = 0;
+  uint64_t last_seal_offset_ = 0;
   Nanos last_sync_ = 0;
   bool records_since_seal_ = false;
   bool unsynced_ = false;

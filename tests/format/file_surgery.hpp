@@ -107,7 +107,7 @@ inline std::string set_key_id(std::string f, const std::string& old_id, const st
   fix_header_crc(f);
   for (const Span& r : records(f)) {
     if (r.type != 2 && r.type != 3) continue;
-    size_t p = r.offset + 32 + 8 + 32 + 8 + 8 + 8 + 1;
+    size_t p = r.offset + 32 + 8 + 32 + 8 + 8 + 8 + 8 + 1;
     if (f.compare(p, old_id.size(), old_id) == 0) f.replace(p, old_id.size(), new_id);
   }
   return f;
