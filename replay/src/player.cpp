@@ -173,7 +173,7 @@ Result<void> Player::ensure_index() {
   }
   const bool need_keyframes = !*has_keyframes_ && rec_.size() >= ReplayIndex::kCacheMinBytes;
   TAP_TRY(auto reader, rec_.reopen());
-  if (rec_.is_stdin()) {
+  if (rec_.in_memory()) {
     TAP_TRY(ReplayIndex built, ReplayIndex::build(*reader, {need_keyframes}));
     index_.emplace(std::move(built));
   } else {
@@ -346,7 +346,7 @@ Result<bool> Player::advance_source() {
     now_ = 0;
     return true;
   }
-  if (!opt_.follow || rec_.is_stdin() || rec_.reader().status().complete) return false;
+  if (!opt_.follow || rec_.in_memory() || rec_.reader().status().complete) return false;
   TAP_TRY(Wake w, wait_until(monotonic_ns() + int64_t{kFollowPollMs} * 1'000'000));
   if (w == Wake::quit) return false;
   if (w == Wake::seeked) return true;

@@ -2,9 +2,15 @@
 
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <vector>
+
+#include "tap/convert/cast_reader.hpp"
+#include "tap/format/session_writer.hpp"
+#include "tap/term/keyframer.hpp"
 
 namespace tap::replay {
 namespace {
@@ -20,6 +26,63 @@ std::string session_stem(const std::filesystem::path& path) {
     name.resize(seg);
   }
   return name;
+}
+
+// Streams a decoder's events into a .tap (with keyframes by tap::term's rule) in a temporary
+// file, and returns that file's bytes.
+struct Imported {
+  std::string bytes;
+  std::optional<Error> fault;  // the source was damaged here; everything before it is kept
+};
+
+Result<Imported> import_to_tap(convert::Decoder& decoder) {
+  const char* tmpdir = std::getenv("TMPDIR");
+  const std::filesystem::path dir = tmpdir != nullptr && tmpdir[0] == '/' ? tmpdir : "/tmp";
+  std::filesystem::path path;
+  Result<std::unique_ptr<format::SessionWriter>> writer =
+      fail(ErrorKind::internal, "no temporary file");
+  for (int attempt = 0; attempt < 16 && !writer.ok(); ++attempt) {
+    path = dir / ("tapplay-import-" + std::to_string(::getpid()) + "-" +
+                  std::to_string(attempt) + ".tap");
+    writer = format::SessionWriter::create(path, decoder.info());
+  }
+  if (!writer.ok()) return fail(std::move(writer).error().context("import"));
+  struct Unlink {
+    std::filesystem::path p;
+    ~Unlink() { ::unlink(p.c_str()); }
+  } unlink_after{path};
+  term::KeyframingWriter out(**writer);
+  std::optional<format::SessionEnd> end;
+  Result<void> fault;
+  format::Nanos last = 0;
+  while (true) {
+    auto next = decoder.next();
+    if (!next.ok()) {
+      fault = fail(std::move(next).error());
+      break;
+    }
+    const format::Event* ev = *next;
+    if (ev == nullptr) break;
+    if (const auto* se = ev->get<format::SessionEnd>()) end = *se;
+    last = std::max(last, ev->time);
+    format::Event copy = *ev;
+    copy.time = last;  // a writer refuses time going backwards; decoders promise it never does
+    TAP_CHECK(out.append(copy));
+  }
+  TAP_CHECK(out.finish(end.value_or(format::SessionEnd{format::SessionEnd::Reason::source_ended, -1})));
+  TAP_TRY(Fd fd, Fd::open(path.string(), O_RDONLY));
+  Imported imported;
+  if (!fault.ok()) imported.fault = fault.error();
+  std::string& bytes = imported.bytes;
+  char buf[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Error::from_errno("read " + path.string(), errno));
+    if (n == 0) break;
+    bytes.append(buf, static_cast<size_t>(n));
+  }
+  return imported;
 }
 
 }  // namespace
@@ -38,6 +101,22 @@ RecordingArg split_recording_arg(std::string_view arg) {
 Result<Recording> Recording::open(const std::string& path) {
   Recording rec;
   rec.path_ = path;
+  // An asciicast file (by extension or content) is imported; anything else is a .tap.
+  std::error_code ec;
+  if (path != "-" && !std::filesystem::is_directory(path, ec)) {
+    std::string head(64, '\0');
+    auto fd = Fd::open(path, O_RDONLY);
+    if (fd.ok()) {
+      auto n = pread_full(fd->get(), head.data(), head.size(), 0);
+      head.resize(n.ok() ? *n : 0);
+      const bool cast_name = std::filesystem::path(path).extension() == ".cast";
+      if (cast_name || convert::looks_like_cast(head)) {
+        TAP_TRY(auto decoder, convert::open_cast_reader(path));
+        TAP_CHECK(rec.hold_import(*decoder));
+        return rec;
+      }
+    }
+  }
   if (path == "-") {
     std::string bytes;
     char buf[1 << 16];
@@ -48,12 +127,16 @@ Result<Recording> Recording::open(const std::string& path) {
       if (n == 0) break;
       bytes.append(buf, static_cast<size_t>(n));
     }
+    if (convert::looks_like_cast(std::string_view(bytes).substr(0, 64))) {
+      TAP_TRY(auto decoder, convert::open_cast_buffer(std::move(bytes), "<stdin>"));
+      TAP_CHECK(rec.hold_import(*decoder));
+      return rec;
+    }
     rec.size_ = bytes.size();
     rec.stdin_bytes_ = std::make_shared<const std::string>(std::move(bytes));
     TAP_TRY(rec.reader_, format::SessionReader::open_buffer(*rec.stdin_bytes_));
     return rec;
   }
-  std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     return fail(ErrorKind::invalid_argument, path + ": is a directory");
   }
@@ -61,6 +144,16 @@ Result<Recording> Recording::open(const std::string& path) {
   rec.size_ = std::filesystem::file_size(path, ec);
   if (ec) rec.size_ = 0;
   return rec;
+}
+
+Result<void> Recording::hold_import(convert::Decoder& decoder) {
+  imported_from_ = decoder.facts().format.empty() ? std::string("asciicast") : decoder.facts().format;
+  TAP_TRY(Imported imported, import_to_tap(decoder));
+  import_fault_ = std::move(imported.fault);
+  size_ = imported.bytes.size();
+  stdin_bytes_ = std::make_shared<const std::string>(std::move(imported.bytes));
+  TAP_TRY(reader_, format::SessionReader::open_buffer(*stdin_bytes_));
+  return {};
 }
 
 Result<std::unique_ptr<format::SessionReader>> Recording::reopen() const {

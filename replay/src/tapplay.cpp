@@ -53,7 +53,7 @@ Result<int> render_at(Recording& rec, const std::string& name, const std::string
   }
   std::optional<ReplayIndex> index;
   if (need_keyframes || format == RenderFormat::json) {
-    if (rec.is_stdin()) {
+    if (rec.in_memory()) {
       TAP_TRY(ReplayIndex built, ReplayIndex::build(reader, {need_keyframes}));
       index.emplace(std::move(built));
     } else {
@@ -122,8 +122,21 @@ Result<int> run_tapplay(const TapplayOptions& options) {
   }
   Recording rec = std::move(opened).value();
   report_status(name, rec.reader().status());
+  if (options.follow && rec.in_memory()) {
+    return fail(ErrorKind::invalid_argument, "--follow needs a .tap file being written");
+  }
+  // A damaged import played up to the fault: the fault decides the exit code at the end.
+  auto import_verdict = [&](int code) {
+    if (!rec.import_fault() || code != 0) return code;
+    // The decoder's message already names the file and the line.
+    log::error(rec.import_fault()->what(), ": played up to the damage");
+    return 1;
+  };
 
-  if (at) return render_at(rec, name, *at, format);
+  if (at) {
+    TAP_TRY(int code, render_at(rec, name, *at, format));
+    return import_verdict(code);
+  }
 
   // A reader that went away must not kill us before the terminal is restored.
   ::signal(SIGPIPE, SIG_IGN);
@@ -136,6 +149,7 @@ Result<int> run_tapplay(const TapplayOptions& options) {
   TAP_TRY(PlayResult result, play(rec, play_options, STDOUT_FILENO));
   for (const std::string& w : result.warnings) log::warning(w);
   if (result.signal != 0) return 128 + result.signal;
+  if (!result.fault) return import_verdict(0);
   if (result.fault) {
     // A recording cut short is normal after a crash: a warning. Corruption is a failure.
     if (result.fault->kind() == ErrorKind::truncated) {

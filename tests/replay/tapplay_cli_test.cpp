@@ -260,5 +260,33 @@ TEST_F(TapplayCli, FollowsARecordingWhileItIsWritten) {
   EXPECT_EQ(r.out, expected);
 }
 
+TEST_F(TapplayCli, PlaysAndRendersAsciicastFiles) {
+  const std::string cast =
+      "{\"version\": 2, \"width\": 20, \"height\": 4, \"timestamp\": 1795435200}\n"
+      "[0.5, \"o\", \"hello \\u001b[1;32mgreen\\u001b[0m\\r\\n\"]\n"
+      "[1.0, \"m\", \"mark\"]\n"
+      "[1.5, \"o\", \"second line\\r\\n\"]\n";
+  write_file(dir_ / "demo.cast", cast);
+  write_file(dir_ / "demo.json", cast);  // found by its content, not its name
+  const std::string raw = "hello \x1b[1;32mgreen\x1b[0m\r\nsecond line\r\n";
+  for (const std::string f : {"demo.cast", "demo.json"}) {
+    auto played = tapplay("--speed 0 " + (dir_ / f).string());
+    ASSERT_EQ(played.exit_code, 0) << played.err;
+    EXPECT_EQ(played.out, raw);
+  }
+  auto at = tapplay((dir_ / "demo.cast").string() + "@0.7");
+  ASSERT_EQ(at.exit_code, 0) << at.err;
+  EXPECT_EQ(at.out, "hello green\n\n\n\n");
+  auto piped = tapplay("- --at end < " + (dir_ / "demo.cast").string());
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out, "hello green\nsecond line\n\n\n");
+  // A damaged cast plays up to the damage, then fails in one line.
+  write_file(dir_ / "bad.cast", cast.substr(0, cast.size() - 20) + "broken\n");
+  auto bad = tapplay("--speed 0 " + (dir_ / "bad.cast").string());
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.out, "hello \x1b[1;32mgreen\x1b[0m\r\n");
+  EXPECT_TRUE(one_error_line(bad.err)) << bad.err;
+}
+
 }  // namespace
 }  // namespace tap::replay

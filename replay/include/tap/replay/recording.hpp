@@ -1,5 +1,7 @@
 // A recording named on the command line: a .tap file, `-` (standard input, read into memory),
 // and the later segments of its session (`NAME.segK.tap` beside it whose header links back).
+// An asciicast (v1/v2/v3) file or stream is read through tap::convert's decoder and held in
+// memory as a .tap with keyframes, so it plays and seeks like a recording.
 #pragma once
 
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "tap/convert/decoder.hpp"
 #include "tap/format/session_reader.hpp"
 #include "tap/support/result.hpp"
 
@@ -28,7 +31,13 @@ class Recording {
   static Result<Recording> open(const std::string& path);
 
   const std::string& path() const { return path_; }
-  bool is_stdin() const { return stdin_bytes_ != nullptr; }
+  // Read from standard input (keys then come from /dev/tty).
+  bool is_stdin() const { return path_ == "-"; }
+  // Held in memory (standard input, an imported .cast): no cache entry, no segments, no
+  // --follow.
+  bool in_memory() const { return stdin_bytes_ != nullptr; }
+  // Converted from another format on open ("asciicast v2"), else empty.
+  const std::string& imported_from() const { return imported_from_; }
   // Bytes in the file (or read from stdin) when opened.
   uint64_t size() const { return size_; }
   format::SessionReader& reader() { return *reader_; }
@@ -36,6 +45,9 @@ class Recording {
 
   // A second, independent reader of the same bytes (index builds, --follow re-reads).
   Result<std::unique_ptr<format::SessionReader>> reopen() const;
+  // The source of an import was damaged here (everything before it was kept).
+  const std::optional<Error>& import_fault() const { return import_fault_; }
+
   // Replaces the reader (after reopen()).
   void reset_reader(std::unique_ptr<format::SessionReader> reader);
 
@@ -44,8 +56,12 @@ class Recording {
   std::optional<std::filesystem::path> next_segment() const;
 
  private:
+  Result<void> hold_import(convert::Decoder& decoder);
+
   std::string path_;
-  std::shared_ptr<const std::string> stdin_bytes_;
+  std::shared_ptr<const std::string> stdin_bytes_;  // the .tap bytes when held in memory
+  std::string imported_from_;
+  std::optional<Error> import_fault_;
   uint64_t size_ = 0;
   std::unique_ptr<format::SessionReader> reader_;
 };
