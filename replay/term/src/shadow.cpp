@@ -12,8 +12,8 @@ namespace {
 
 constexpr unsigned char kEsc = 0x1B, kSo = 0x0E, kSi = 0x0F, kCan = 0x18, kSub = 0x1A, kBel = 0x07;
 
-// First byte in [p, end) that is ESC, SO or SI (the only bytes of ground state that change
-// hidden state), or end.
+// First byte in [p, end) that is ESC, SO, SI or >= 0x80 (the only bytes of ground state that
+// change hidden state: UTF-8 decoding is state too), or end.
 const char* find_special(const char* p, const char* end) {
 #if defined(__SSE2__)
   const __m128i esc = _mm_set1_epi8(static_cast<char>(kEsc));
@@ -23,14 +23,14 @@ const char* find_special(const char* p, const char* end) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, esc),
                              _mm_or_si128(_mm_cmpeq_epi8(v, so), _mm_cmpeq_epi8(v, si)));
-    int mask = _mm_movemask_epi8(m);
+    int mask = _mm_movemask_epi8(m) | _mm_movemask_epi8(v);
     if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
     p += 16;
   }
 #endif
   for (; p < end; ++p) {
     unsigned char c = static_cast<unsigned char>(*p);
-    if (c == kEsc || c == kSo || c == kSi) return p;
+    if (c == kEsc || c == kSo || c == kSi || c >= 0x80) return p;
   }
   return end;
 }
@@ -80,8 +80,6 @@ void Shadow::control(unsigned char c) {
 void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
   const char* const begin = p;
   const char* const end = p + n;
-  const char* text_start = nullptr;  // start of the last ground-state run, for UTF-8 state
-  if (state_ == State::ground) text_start = p;
   while (p < end) {
     if (state_ == State::ground) {
       const char* q = find_special(p, end);
@@ -91,14 +89,13 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
       }
       unsigned char c = static_cast<unsigned char>(*q);
       p = q + 1;
-      if (c == kEsc) {
+      if (c >= 0x80) {
+        utf8_byte(c);
+      } else if (c == kEsc) {
         state_ = State::esc;
         ninter_ = 0;
-        utf8_need_ = 0;
       } else {
         control(c);
-        text_start = p;
-        utf8_need_ = 0;
       }
       continue;
     }
@@ -109,7 +106,6 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
       case State::esc:
         if (c == kCan || c == kSub) {
           state_ = State::ground;
-          text_start = p;
         } else if (c == kEsc) {
           ninter_ = 0;
         } else if (c < 0x20) {
@@ -131,7 +127,6 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
           } else {
             state_ = State::ground;
             esc_final(c, static_cast<size_t>(p - begin), host);
-            text_start = p;
           }
         }
         // DEL and bytes >= 0x80 inside an escape are ignored.
@@ -149,14 +144,12 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
             if (c == kCan || c == kSub || (c >= 0x40 && c < 0x7F)) {
               dropping_ = false;
               state_ = State::ground;
-              text_start = p;
             }
           }
           break;
         }
         if (c == kCan || c == kSub) {
           state_ = State::ground;
-          text_start = p;
         } else if (c == kEsc) {
           state_ = State::esc;
           ninter_ = 0;
@@ -190,13 +183,11 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
         } else if (c >= 0x40 && c < 0x7F) {
           state_ = State::ground;
           csi_final(c, static_cast<size_t>(p - begin), host);
-          text_start = p;
         }
         break;
       case State::str:
         if (c == kBel || c == kCan || c == kSub) {
           state_ = State::ground;
-          text_start = p;
         } else if (c == kEsc) {
           state_ = State::str_esc;
         }
@@ -204,38 +195,27 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
       case State::str_esc:
         if (c == '\\') {
           state_ = State::ground;
-          text_start = p;
         } else if (c == kEsc) {
           state_ = State::str_esc;
         } else if (c == kCan || c == kSub) {
           state_ = State::ground;
-          text_start = p;
         } else {
           state_ = State::str;
         }
         break;
     }
   }
-  // Is the piece's last text run inside a UTF-8 character?
-  if (state_ == State::ground && text_start != nullptr) {
-    const char* t = end;
-    int cont = 0;
-    while (t > text_start && cont < 6 &&
-           (static_cast<unsigned char>(t[-1]) & 0xC0) == 0x80) {
-      --t;
-      ++cont;
-    }
-    if (t > text_start) {
-      int len = utf8_length(static_cast<unsigned char>(t[-1]));
-      utf8_need_ = (len > 0 && cont < len - 1) ? static_cast<uint8_t>(len - 1 - cont) : 0;
-    } else if (t == begin && utf8_need_ > 0) {
-      // The whole piece continued a character begun in an earlier piece.
-      utf8_need_ = cont >= utf8_need_ ? 0 : static_cast<uint8_t>(utf8_need_ - cont);
-    } else {
-      utf8_need_ = 0;
-    }
-  } else if (state_ == State::ground) {
-    utf8_need_ = 0;
+}
+
+// libvterm 0.1.4 decodes UTF-8 with a decoder whose partial character survives escape
+// sequences, controls and text taken by the GL charset's decoder (bytes below 0x80); only its
+// own bytes move it on. Following every byte >= 0x80 of ground state the same way gives an
+// answer that is "pending" whenever libvterm's is (and sometimes when it is not: safe).
+void Shadow::utf8_byte(unsigned char c) {
+  if ((c & 0xC0) == 0x80) {
+    if (utf8_need_ > 0) --utf8_need_;
+  } else if (c >= 0xC0 && c < 0xFE) {
+    utf8_need_ = static_cast<uint8_t>(utf8_length(c) - 1);
   }
 }
 
@@ -288,9 +268,10 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
   Hidden& h = hidden;
   const int n = std::min<int>(nparams_, kMaxParams);
   auto arg = [&](int i, int def) { return i < n && params_[i] >= 0 ? params_[i] : def; };
+  // libvterm 0.1.4 applies only the first argument of SM/RM and DECSET/DECRST.
   if (leader_ == '?' && ninter_ == 0 && (c == 'h' || c == 'l')) {
     const bool on = c == 'h';
-    for (int i = 0; i < std::max(n, 1); ++i) {
+    for (int i = 0; i < 1; ++i) {
       switch (arg(i, -1)) {
         case 1: h.decckm = on; break;
         case 6: h.decom = on; break;
@@ -318,10 +299,8 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
     switch (c) {
       case 'h':
       case 'l':
-        for (int i = 0; i < std::max(n, 1); ++i) {
-          if (arg(i, -1) == 4) h.irm = c == 'h';
-          if (arg(i, -1) == 20) h.lnm = c == 'h';
-        }
+        if (arg(0, -1) == 4) h.irm = c == 'h';
+        if (arg(0, -1) == 20) h.lnm = c == 'h';
         break;
       case 'r': {
         const int rows = host.rows();
@@ -339,7 +318,9 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
         break;
       }
       case 's':
-        if (h.declrmm) {
+        // libvterm 0.1.4 takes CSI s as DECSLRM whether or not DECLRMM is set (the margins
+        // apply only while it is); it has no SCOSC.
+        {
           const int cols = host.cols();
           int left = std::clamp(arg(0, 1) - 1, 0, cols);
           int right = (n < 2 || params_[1] < 0) ? -1 : params_[1];
@@ -353,7 +334,6 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
           h.left = left;
           h.right = right;
         }
-        // Without DECLRMM this is SCOSC, which libvterm 0.1.4 does not implement.
         break;
       case 'g': {
         const int mode = arg(0, 0);

@@ -77,9 +77,10 @@ class Shadow {
   void esc_final(unsigned char c, size_t end, ShadowHost& host);
   void csi_final(unsigned char c, size_t end, ShadowHost& host);
   void control(unsigned char c);
+  void utf8_byte(unsigned char c);
 
   State state_ = State::ground;
-  uint8_t utf8_need_ = 0;     // continuation bytes still expected at the end of the last piece
+  uint8_t utf8_need_ = 0;     // continuation bytes libvterm's UTF-8 decoder may still expect
   uint8_t nparams_ = 0;
   char leader_ = 0;
   char inter_[2] = {0, 0};

@@ -283,17 +283,15 @@ std::string synthesize(const Terminal::Impl& m) {
   if (h.irm) s += "\x1b[4h";
   if (h.lnm) s += "\x1b[20h";
   if (h.protect) s += "\x1b[1\"q";
-  if (h.declrmm) {
-    dec_mode(s, 69, true);
-    if (h.left != 0 || h.right >= 0) {
-      s += "\x1b[";
-      append_num(s, h.left + 1);
-      if (h.right >= 0) {
-        s += ';';
-        append_num(s, h.right);
-      }
-      s += 's';
+  if (h.declrmm) dec_mode(s, 69, true);
+  if (h.left != 0 || h.right >= 0) {  // kept by libvterm even while DECLRMM is off
+    s += "\x1b[";
+    append_num(s, h.left + 1);
+    if (h.right >= 0) {
+      s += ';';
+      append_num(s, h.right);
     }
+    s += 's';
   }
   if (h.top != 0 || h.bottom >= 0) {
     s += "\x1b[";
