@@ -312,10 +312,15 @@ Result<bool> CastDecoder::add_event(Nanos t, std::string_view code, od::value& d
   };
   if (code == "o") {
     TAP_CHECK(need_string());
-    current_ = Event{advance(t), format::Output{std::string(s)}};
+    // Reuse the previous event's buffer: no allocation per event once it has grown.
+    if (auto* o = current_.get<format::Output>()) o->data.assign(s);
+    else current_.body = format::Output{std::string(s)};
+    current_.time = advance(t);
   } else if (code == "i") {
     TAP_CHECK(need_string());
-    current_ = Event{advance(t), format::Input{std::string(s)}};
+    if (auto* i = current_.get<format::Input>()) i->data.assign(s);
+    else current_.body = format::Input{std::string(s)};
+    current_.time = advance(t);
   } else if (code == "r") {
     TAP_CHECK(need_string());
     format::Resize r;

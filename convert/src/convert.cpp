@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -142,7 +143,8 @@ class OutputFile {
   int fd_ = -1;
 };
 
-// "tapconv: 42% (12.3 MiB)" redrawn in place on stderr, at most 5 times a second.
+// "tapconv: [############                  ]  42%" redrawn in place on stderr, at most 5 times
+// a second.
 class Progress {
  public:
   explicit Progress(bool enabled) : enabled_(enabled) {}
@@ -153,7 +155,11 @@ class Progress {
     last_ = now;
     uint64_t done = d.bytes_consumed(), total = d.bytes_total();
     if (total == 0) return;
-    std::fprintf(stderr, "\rtapconv: %3d%%", static_cast<int>(done * 100 / total));
+    int pct = static_cast<int>(std::min<uint64_t>(done * 100 / total, 100));
+    char bar[31];
+    for (int i = 0; i < 30; ++i) bar[i] = i < pct * 30 / 100 ? '#' : ' ';
+    bar[30] = '\0';
+    std::fprintf(stderr, "\rtapconv: [%s] %3d%%", bar, pct);
     drawn_ = true;
   }
   void clear() {
