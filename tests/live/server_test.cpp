@@ -408,10 +408,7 @@ TEST_F(LiveServer, TooManyClientsAreToldSo) {
   with_client([&] {
     auto c = Client::connect(dir_ / "taprec.sock");
     ASSERT_TRUE(c.ok());
-    std::string req;
-    encode_request(req, Request{kProtocolVersion, Op::list, 0});
-    (void)write_all(c->fd(), req);
-    (void)c->next(5000);
+    ASSERT_TRUE(c->start(Request{kProtocolVersion, Op::list, 0}).ok());
     m = c->next(5000);
   });
   ASSERT_TRUE(m.ok()) << m.error().what();

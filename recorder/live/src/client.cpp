@@ -32,7 +32,15 @@ Result<Client> Client::connect(const std::filesystem::path& socket_path) {
 Result<void> Client::start(const Request& request) {
   std::string out;
   encode_request(out, request);
-  TAP_CHECK(write_all(fd_.get(), out));
+  // MSG_NOSIGNAL: a server that refused us (too many clients) has already answered and
+  // closed; its answer is still readable, so a failed send is not the end.
+  size_t sent = 0;
+  while (sent < out.size()) {
+    ssize_t n = ::send(fd_.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
   TAP_TRY(Message hello, next(30'000));
   if (hello.type == MessageType::error)
     return fail(ErrorKind::protocol, hello.error.message);
