@@ -96,6 +96,11 @@ Cli parse_cli(const std::vector<std::string>& args) {
   o.probe.input = *in;
   if (!parse_size(ring, &o.probe.ring_bytes)) return bad("--ring-size: not a size: '" + ring + "'");
   o.probe.allow_small_ring = small_ring;
+  {
+    uint64_t r = o.probe.ring_bytes;
+    if (r == 0 || (r & (r - 1)) != 0 || r > (1ull << 31) || (r < (16ull << 20) && !small_ring) || r < 4096)
+      return bad("--ring-size must be a power of two between 16M and 2G, not '" + ring + "'");
+  }
   if (!log::parse_level(log_level, &o.log_level)) return bad("--log-level: unknown level '" + log_level + "'");
   if (stats_interval <= 0) return bad("--stats-interval must be positive");
   o.stats_interval_ns = static_cast<int64_t>(stats_interval * 1e9);

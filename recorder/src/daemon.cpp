@@ -318,9 +318,6 @@ Result<void> run_daemon(const DaemonOptions& initial, std::function<Result<Daemo
   std::unique_ptr<Probe> probe = std::move(probe_r).value();
   Kernel kernel_view(*probe);
   table.set_kernel(&kernel_view);
-  log::info("recording every pty to ", options.spool.string(), " (hooks ",
-            hooks_name(probe->hooks()), ", ring ", mib(options.probe.ring_bytes), ", input ",
-            input_mode_name(options.probe.input), probe->took_over() ? ", took over after a crash" : "", ")");
 
   std::unique_ptr<SessionObserver> live;
 #ifdef TAP_HAVE_LIVE_SERVICE
@@ -382,6 +379,9 @@ Result<void> run_daemon(const DaemonOptions& initial, std::function<Result<Daemo
   }));
   TAP_CHECK(loop.watch_fd(probe->ring_fd(), EPOLLIN, [&](uint32_t) { (void)probe->consume(); }));
 
+  log::info("recording every pty to ", options.spool.string(), " (hooks ",
+            hooks_name(probe->hooks()), ", ring ", mib(options.probe.ring_bytes), ", input ",
+            input_mode_name(options.probe.input), probe->took_over() ? ", took over after a crash" : "", ")");
   notify_ready();
   uint64_t last_stats = mono_now();
   TableCounters last_counters;

@@ -150,6 +150,37 @@ TEST_P(Capture, TmuxPaneInputResizeAndOutput) {
   EXPECT_NE(r.output.find("40 120"), std::string::npos);
 }
 
+// A 50 MB flood in a tmux pane: what tmux read (pipe-pane) is the recorded output's tail.
+TEST_P(Capture, FloodOf50MBInATmuxPaneIsByteExact) {
+  TAP_REQUIRE_BPF();
+  TAP_REQUIRE_TOOL("tmux");
+  TempDir dir;
+  Taprec rec(dir.path(), GetParam());
+  ASSERT_TRUE(rec.start()) << rec.log();
+  std::string tm = "tmux -S " + (dir.path() / "tmux.sock").string() + " ";
+  std::string token = unique_token("tmuxflood");
+  fs::path pipe = dir.path() / "pipe.out";
+  ASSERT_EQ(sh(tm + "new-session -d -x 120 -y 40 \"sh -c 'read x; echo " + token +
+                    "; head -c 37000000 /dev/urandom | base64'\""), 0);
+  std::this_thread::sleep_for(400ms);
+  ASSERT_EQ(sh(tm + "pipe-pane -o 'cat > " + pipe.string() + "'"), 0);
+  std::this_thread::sleep_for(200ms);
+  sh(tm + "send-keys Enter");
+  for (int i = 0; i < 1200 && sh(tm + "has-session 2>/dev/null") == 0; ++i)
+    std::this_thread::sleep_for(100ms);
+  settle();
+  ASSERT_EQ(rec.stop(), 0) << rec.log();
+  std::string piped = read_file(pipe);
+  ASSERT_GT(piped.size(), 50'000'000u);
+  auto recs = recordings_with(rec.spool(), token);
+  ASSERT_EQ(recs.size(), 1u);
+  const Recording& r = recs[0];
+  ASSERT_GE(r.output.size(), piped.size());
+  EXPECT_TRUE(r.output.compare(r.output.size() - piped.size(), piped.size(), piped) == 0)
+      << "pipe-pane output is not the tail of the recorded output";
+  for (const auto& e : r.events) EXPECT_EQ(e.get<format::Gap>(), nullptr);
+}
+
 INSTANTIATE_TEST_SUITE_P(Hooks, Capture, ::testing::Values("tracepoint", "raw_tp"),
                          [](const auto& info) { return info.param; });
 
