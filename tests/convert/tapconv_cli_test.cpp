@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <sstream>
+#include <vector>
 
 #include "cli_util.hpp"
 #include "tap/format/session_reader.hpp"
@@ -216,6 +218,43 @@ TEST(TapconvCli, ImportsGetKeyframesThatSeekingUses) {
   ASSERT_TRUE(kf.ok()) << kf.error().what();
   EXPECT_TRUE(kf->has_value());
   EXPECT_TRUE((*reader)->status().complete);
+}
+
+// The output, input and resize lines of a JSON lines export ("t" has 9 decimals).
+std::vector<std::string> io_lines(const std::string& jsonl) {
+  std::vector<std::string> out;
+  std::istringstream in(jsonl);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"kind\":\"output\"") != std::string::npos || line.find("\"kind\":\"input\"") != std::string::npos ||
+        line.find("\"kind\":\"resize\"") != std::string::npos)
+      out.push_back(line);
+  }
+  return out;
+}
+
+TEST(TapconvCli, TapThroughV2AndV3AndBackKeepsOutputInputResizesAndTimes) {
+  fs::path d = scratch_dir();
+  auto r = sh(d, "zstd -dcq " + quote((fs::path(tap::test::source_dir()) / "tests/data/corpus/shell.io.zst").string()) +
+                     " > s.io && zstd -dcq " +
+                     quote((fs::path(tap::test::source_dir()) / "tests/data/corpus/shell.tm.zst").string()) + " > s.tm");
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(conv(d, "s.io s.tap --from log-io --timing s.tm").status, 0);
+  ASSERT_EQ(conv(d, "s.tap s.jsonl").status, 0);
+  auto want = io_lines(read_file(d / "s.jsonl"));
+  ASSERT_GT(want.size(), 100u);
+  for (std::string v : {"v2", "v3"}) {
+    r = conv(d, "s.tap " + v + ".cast --to " + v + " && " + tapconv() + " " + v + ".cast " + v + ".tap && " + tapconv() +
+                    " " + v + ".tap " + v + ".jsonl");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    // script's timing has microseconds, which both casts keep: the lines are identical.
+    auto got = io_lines(read_file(d / (v + ".jsonl")));
+    ASSERT_EQ(got.size(), want.size()) << v;
+    for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << v << " line " << i;
+    // And the end of the session.
+    std::string a = read_file(d / "s.jsonl"), b = read_file(d / (v + ".jsonl"));
+    EXPECT_EQ(b.substr(b.rfind("{\"t\":")).substr(0, 20), a.substr(a.rfind("{\"t\":")).substr(0, 20)) << v;
+  }
 }
 
 TEST(TapconvCli, VersionAndHelp) {
