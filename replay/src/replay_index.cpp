@@ -210,6 +210,18 @@ Result<ReplayIndex> ReplayIndex::load_or_build(const std::filesystem::path& reco
   if (cacheable) {
     std::filesystem::create_directories(*dir, ec);
     if (!ec) ::chmod(dir->c_str(), 0700);
+    // Entries for earlier sizes of the same file (it grew, or was rewritten) are stale.
+    const std::string name = path.filename().string();
+    const std::string same_file = name.substr(0, name.find('-') + 1);
+    for (auto it = std::filesystem::directory_iterator(*dir, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      const std::string other = it->path().filename().string();
+      if (other != name && other.rfind(same_file, 0) == 0 && other.size() > 7 &&
+          other.compare(other.size() - 7, 7, ".tapidx") == 0) {
+        std::error_code ignored;
+        std::filesystem::remove(it->path(), ignored);
+      }
+    }
     auto saved = index.save(path);
     if (!saved.ok()) {
       log::warning("cannot write the replay cache: ", saved.error().what());

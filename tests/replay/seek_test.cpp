@@ -159,6 +159,15 @@ TEST(ReplayIndex, CachesLargeRecordingsUnderXdgCacheHome) {
   const auto name = ReplayIndex::cache_name((*reader)->info(), std::filesystem::file_size(dir / "big.tap"));
   EXPECT_TRUE(std::filesystem::exists(dir / "cache" / "tap" / name));
   EXPECT_TRUE(index->has_keyframes());
+  // The same recording grown: its new entry replaces the old one.
+  const auto stale = dir / "cache" / "tap" / name;
+  write_session(dir / "big.tap", scrolling_events(2600 * 1024, 31));
+  auto grown = format::SessionReader::open(dir / "big.tap");
+  ASSERT_TRUE(grown.ok());
+  ASSERT_TRUE(ReplayIndex::load_or_build(dir / "big.tap", **grown, true).ok());
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(
+      dir / "cache" / "tap" / ReplayIndex::cache_name((*grown)->info(), std::filesystem::file_size(dir / "big.tap"))));
   ::unsetenv("XDG_CACHE_HOME");
 }
 
