@@ -26,7 +26,7 @@ using ZstdCCtx = CPtr<ZSTD_CCtx, &ZSTD_freeCCtx>;
 
 // Events whose times a late keyframe can still look up exactly (a power of two); older ones
 // fall back to the keyframe's own time, an upper bound (docs/format.md §Index).
-constexpr size_t kTimeRing = 1 << 14;
+constexpr size_t kTimeRing = 1 << 12;  // 32 KiB: within the idle-session memory budget
 // Encoded events are handed to zstd in batches of this size: one call per event costs more
 // than the compression of a small event.
 constexpr size_t kCompressBatch = 64 * 1024;
