@@ -209,9 +209,11 @@ void dec_mode(std::string& s, int mode, bool on) {
   s += on ? 'h' : 'l';
 }
 void cursor_style(std::string& s, int shape, bool blink, bool visible) {
-  s += "\x1b[";
-  append_num(s, std::clamp(shape, 1, 3) * 2 - (blink ? 1 : 0));
-  s += " q";
+  if (shape != 0) {  // 0 only comes from restoring a never-saved cursor (see synthesize)
+    s += "\x1b[";
+    append_num(s, std::clamp(shape, 1, 3) * 2 - (blink ? 1 : 0));
+    s += " q";
+  }
   dec_mode(s, 12, blink);
   dec_mode(s, 25, visible);
 }
@@ -219,6 +221,9 @@ void cursor_style(std::string& s, int shape, bool blink, bool visible) {
 std::string synthesize(const Terminal::Impl& m) {
   const detail::Hidden& h = m.shadow_.hidden;
   std::string s;
+  // DECRC (or 1049 off) with nothing saved restores libvterm's zeroed slot: cursor shape 0,
+  // hidden, no blink, an all-zero pen. Shape 0 cannot be set otherwise: take it from there.
+  if (m.props_.shape == 0 || (h.saved.valid && h.saved.shape == 0)) s += "\x1b" "8";
   // The glyph a combining mark would attach to: print it where it was.
   if (m.glyph_.valid) {
     cup(s, m.glyph_.row, m.glyph_.col);
