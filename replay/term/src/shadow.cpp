@@ -62,11 +62,11 @@ void Hidden::resize(int old_cols, int cols, int rows) {
     if (c >= old_cols) tabs[c] = 1;
   if (bottom > rows) bottom = rows;
   if (right > cols) right = cols;
-  if (top >= region_bottom(rows) - 1 || top >= rows) {
+  if (top >= region_bottom(rows)) {
     top = 0;
     bottom = -1;
   }
-  if (left >= region_right(cols) - 1 || left >= cols) {
+  if (left >= region_right(cols)) {
     left = 0;
     right = -1;
   }
