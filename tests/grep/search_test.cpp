@@ -152,6 +152,38 @@ TEST(Search, ContextPrintsNeighbouringRenderedLines) {
             "s.tap@0:00:01.000  ?- six\n");
 }
 
+TEST(Search, ContextAndTimesSurviveBatchBoundaries) {
+  // 60,000 raw lines (~700 KB) in 4 KiB reads: several search batches; a hit every 4,999 lines.
+  std::string all;
+  for (int i = 0; i < 60000; ++i) all += "line " + std::to_string(i) + "\n";
+  std::vector<Event> ev;
+  for (size_t at = 0, n = 0; at < all.size(); at += 4096, ++n) {
+    ev.push_back(out(static_cast<Nanos>(n + 1) * 1'000'000, all.substr(at, 4096)));
+  }
+  GrepOptions o = pattern("^line [0-9]*(4999|9998)$", Mode::raw);  // 4999, 9998, 14997, 24995, ...
+  o.context = 2;
+  SearchRun r = search(ev, o);
+  std::vector<int> want_hits;
+  for (int i = 0; i < 60000; ++i) {
+    const std::string t = std::to_string(i);
+    if ((t.size() >= 4 && (t.substr(t.size() - 4) == "4999" || t.substr(t.size() - 4) == "9998"))) want_hits.push_back(i);
+  }
+  EXPECT_EQ(r.outcome.hits, want_hits.size());
+  std::string want;
+  int printed_to = -1;
+  for (int h : want_hits) {
+    if (printed_to >= 0 && h - 2 > printed_to + 1) want += "--\n";
+    for (int i = std::max(h - 2, printed_to + 1); i <= std::min(h + 2, 59999); ++i) {
+      const size_t end = all.find("line " + std::to_string(i) + "\n") + std::to_string(i).size() + 5;
+      const Nanos t = static_cast<Nanos>(end / 4096 + 1) * 1'000'000;
+      want += "s.tap@" + tap::format_offset((t + 999'999) / 1'000'000 * 1'000'000) + "  ?" +
+              (i == h ? "  " : "- ") + "line " + std::to_string(i) + "\n";
+    }
+    printed_to = std::min(h + 2, 59999);
+  }
+  EXPECT_EQ(r.text, want);
+}
+
 TEST(Search, CountAndFilesWithMatches) {
   GrepOptions o = pattern("uid=");
   o.count = true;
