@@ -35,6 +35,15 @@ char last_char(std::string_view s) {
   return i == std::string_view::npos ? '\0' : s[i];
 }
 
+// `"version": 2` or 3 in a line (a v2/v3 header, even a damaged one).
+bool looks_like_v2_or_v3(std::string_view s) {
+  size_t p = s.find("\"version\"");
+  if (p == std::string_view::npos) return false;
+  p += 9;
+  while (p < s.size() && (s[p] == ' ' || s[p] == '\t' || s[p] == ':')) ++p;
+  return p < s.size() && (s[p] == '2' || s[p] == '3');
+}
+
 bool is_blank(std::string_view s) {
   for (char c : s)
     if (c != ' ' && c != '\t' && c != '\r') return false;
@@ -143,6 +152,11 @@ Result<void> CastDecoder::open() {
       od::value v;
       if (!obj.find_field_unordered("version").get(v) && !v.get_int64().get(version)) one_line = true;
     }
+  }
+  if (!one_line && looks_like_v2_or_v3(line)) {
+    // A broken v2/v3 header: reading the whole file as a v1 document would not bound memory.
+    return fault(reader_.last_line_unterminated() ? ErrorKind::truncated : ErrorKind::corrupt,
+                 "header is not a complete JSON object");
   }
   if (!one_line || version == 1) {
     std::string whole(line);

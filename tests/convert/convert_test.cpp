@@ -172,6 +172,14 @@ TEST(CastReader, RejectsWhatIsNotAnAsciicast) {
   EXPECT_EQ(decode_cast("hello\n").error->kind(), ErrorKind::corrupt);
   EXPECT_EQ(decode_cast("{\"version\": 4}\n").error->kind(), ErrorKind::unsupported_version);
   EXPECT_EQ(decode_cast("{\"version\": 2, \"width\": \"wide\", \"height\": 24}\n").error->kind(), ErrorKind::corrupt);
+  auto broken_header = decode_cast("{\"version\": 2, \"width\": 80, \"height\" 24}\n[0.1, \"o\", \"a\"]\n");
+  ASSERT_TRUE(broken_header.error);
+  EXPECT_EQ(broken_header.error->what().rfind("cast: line 1: header", 0), 0u) << broken_header.error->what();
+  EXPECT_EQ(broken_header.error->kind(), ErrorKind::corrupt);
+  // A v2 header cut short is not mistaken for a multi-line v1 document (read whole).
+  auto cut_header = decode_cast("{\"version\": 2, \"width\": 80,\n\"height\": 24}\n");
+  ASSERT_TRUE(cut_header.error);
+  EXPECT_EQ(cut_header.error->what().rfind("cast: line 1: header", 0), 0u) << cut_header.error->what();
   auto bad_resize = decode_cast("{\"version\": 2, \"width\": 80, \"height\": 24}\n[1, \"r\", \"80 x 0\"]\n");
   ASSERT_TRUE(bad_resize.error);
   EXPECT_EQ(bad_resize.error->kind(), ErrorKind::corrupt);
