@@ -24,11 +24,11 @@ std::string display_name(const std::string& path) {
 
 // Torn or zeroed tails and faults found on open are reported once, before anything plays.
 void report_status(const std::string& name, const format::ReadStatus& status) {
-  if (status.torn_tail || status.zero_tail) {
+  for (const std::string& w : status.warnings) log::warning(name, ": ", escape_for_terminal(w));
+  if ((status.torn_tail || status.zero_tail) && status.warnings.empty()) {
     log::warning(name, ": the recording ends in a ", status.torn_tail ? "torn" : "zeroed",
                  " record: playing up to the last intact record");
   }
-  for (const std::string& w : status.warnings) log::warning(name, ": ", escape_for_terminal(w));
 }
 
 Result<int> render_at(Recording& rec, const std::string& name, const std::string& when,
