@@ -294,7 +294,9 @@ std::string synthesize(const Terminal::Impl& m) {
     append_num(s, h.left + 1);
     if (h.right >= 0) {
       s += ';';
-      append_num(s, h.right);
+      // An explicit right margin at the last column (from a larger value clamped) stays
+      // explicit in libvterm; "l;cols" would become "the last column" instead.
+      append_num(s, h.right == m.cols_ && h.left == 0 ? h.right + 1 : h.right);
     }
     s += 's';
   }
@@ -303,7 +305,8 @@ std::string synthesize(const Terminal::Impl& m) {
     append_num(s, h.top + 1);
     if (h.bottom >= 0) {
       s += ';';
-      append_num(s, h.bottom);
+      // As for the margins: keep an explicit last-row bottom explicit.
+      append_num(s, h.bottom == m.rows_ && h.top == 0 ? h.bottom + 1 : h.bottom);
     }
     s += 'r';
   }
