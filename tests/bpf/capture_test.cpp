@@ -218,14 +218,15 @@ TEST_F(Recorder, ForcedLossGapsAreExact) {
   Taprec rec(dir.path(), "auto", {"--ring-size", "256K", "--test-small-ring"});
   ASSERT_TRUE(rec.start()) << rec.log();
   std::string token = unique_token("loss");
-  std::thread pauser([&] {
-    std::this_thread::sleep_for(300ms);
-    rec.pause();
-    std::this_thread::sleep_for(1500ms);
-    rec.resume();
+  // The consumer is stopped before the flood starts, so the ring must overflow.
+  rec.pause();
+  std::string body;
+  std::thread work([&] {
+    body = run_script(dir.path(), "echo " + token + "; head -c 6000000 /dev/urandom | base64; sleep 0.5; echo end");
   });
-  std::string body = run_script(dir.path(), "echo " + token + "; sleep 0.1; head -c 6000000 /dev/urandom | base64");
-  pauser.join();
+  std::this_thread::sleep_for(1500ms);
+  rec.resume();
+  work.join();
   settle();
   ASSERT_EQ(rec.stop(), 0);
   auto recs = recordings_with(rec.spool(), token);
