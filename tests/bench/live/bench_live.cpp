@@ -1,0 +1,211 @@
+// bench_live at FILE [samples]     p50/p99 of rendering the screen at random times of a
+//                                  recording (open, seek_keyframe, restore, replay to T)
+// bench_live worker FILE [exe]     the term worker's CPU per 100 MB of the recording's output,
+//                                  fed through its real channel, plus the feeding side's CPU
+#include <signal.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tap/format/session_reader.hpp"
+#include "tap/live/protocol.hpp"
+#include "tap/live/worker_channel.hpp"
+#include "tap/term/terminal.hpp"
+
+extern char** environ;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+double cpu_ms(const rusage& r) {
+  return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e3 + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e3;
+}
+
+// One `--at T`: what tapplay does before rendering.
+double render_at(const std::string& path, int64_t t, bool* used_keyframe) {
+  auto t0 = Clock::now();
+  auto reader = tap::format::SessionReader::open(path);
+  if (!reader.ok()) return -1;
+  auto kf = (*reader)->seek_keyframe(t);
+  if (!kf.ok()) return -1;
+  tap::term::Terminal term(80, 24);
+  *used_keyframe = kf->has_value();
+  if (kf->has_value()) {
+    auto r = tap::term::Terminal::restore((*kf)->state);
+    if (!r.ok()) return -1;
+    term = std::move(r).value();
+  }
+  for (;;) {
+    auto ev = (*reader)->next();
+    if (!ev.ok() || *ev == nullptr || (*ev)->time > t) break;
+    if (auto* o = (*ev)->get<tap::format::Output>()) term.feed(o->data);
+    else if (auto* rz = (*ev)->get<tap::format::Resize>()) term.resize(rz->cols, rz->rows);
+  }
+  (void)term.row_text(0);
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+int bench_at(const std::string& path, int samples) {
+  auto reader = tap::format::SessionReader::open(path);
+  if (!reader.ok()) {
+    std::fprintf(stderr, "bench_live: error: %s\n", reader.error().what().c_str());
+    return 1;
+  }
+  int64_t d = (*reader)->duration();
+  uint64_t out_bytes = 0, keyframes = 0;
+  for (;;) {
+    auto ev = (*reader)->next();
+    if (!ev.ok() || *ev == nullptr) break;
+    if (auto* o = (*ev)->get<tap::format::Output>()) out_bytes += o->data.size();
+    if ((*ev)->get<tap::format::Keyframe>()) ++keyframes;
+  }
+  std::mt19937_64 rng(42);
+  std::vector<double> all, first, last;
+  int with_kf = 0;
+  for (int i = 0; i < samples; ++i) {
+    int64_t t = static_cast<int64_t>(rng() % static_cast<uint64_t>(std::max<int64_t>(d, 1)));
+    bool kf = false;
+    double ms = render_at(path, t, &kf);
+    if (ms < 0) return 1;
+    with_kf += kf;
+    all.push_back(ms);
+    if (t < d / 10) first.push_back(ms);
+    if (t > d - d / 10) last.push_back(ms);
+  }
+  std::printf("file %s: %.1f MB output, %llu keyframes, %.1f s\n", path.c_str(), out_bytes / 1e6,
+              static_cast<unsigned long long>(keyframes), d / 1e9);
+  std::printf("--at (open + seek_keyframe + restore + replay), %d samples (%d from a keyframe):\n",
+              samples, with_kf);
+  std::printf("  p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", pct(all, 0.5), pct(all, 0.99), pct(all, 1.0));
+  std::printf("  first tenth p99 %.2f ms (%zu), last tenth p99 %.2f ms (%zu)\n", pct(first, 0.99),
+              first.size(), pct(last, 0.99), last.size());
+  return 0;
+}
+
+int bench_worker(const std::string& path, const std::string& exe) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return 1;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+  std::string a0 = "taprec-worker", a1 = "--fd", a2 = "3";
+  char* argv[] = {a0.data(), a1.data(), a2.data(), nullptr};
+  pid_t pid = 0;
+  if (posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv, environ) != 0) {
+    std::fprintf(stderr, "bench_live: error: cannot start %s\n", exe.c_str());
+    return 1;
+  }
+  ::close(sv[1]);
+  int fd = sv[0];
+  auto reader = tap::format::SessionReader::open(path);
+  if (!reader.ok()) return 1;
+  rusage self0{};
+  getrusage(RUSAGE_SELF, &self0);
+  auto t0 = Clock::now();
+  // A reader thread would be closer to the daemon; the worker's replies are small, so a
+  // blocking pipeline with periodic drains is enough here.
+  std::string out;
+  tap::live::worker::encode_open(out, 1, 80, 24);
+  uint64_t bytes = 0, keyframes = 0, seq = 0;
+  tap::live::FrameReader replies(tap::live::worker::kMaxFrame);
+  auto drain = [&](bool block) {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, block ? 0 : MSG_DONTWAIT);
+      if (n <= 0) return false;
+      replies.append(std::string_view(buf, static_cast<size_t>(n)));
+      for (;;) {
+        auto f = replies.next();
+        if (!f.ok() || !f->has_value()) break;
+        auto m = tap::live::worker::decode(**f);
+        if (!m.ok()) continue;
+        if (m->type == tap::live::worker::Type::keyframe) ++keyframes;
+        if (m->type == tap::live::worker::Type::screen) return true;
+      }
+      if (block) continue;
+    }
+  };
+  for (;;) {
+    seq = (*reader)->next_seq();
+    auto ev = (*reader)->next();
+    if (!ev.ok() || *ev == nullptr) break;
+    if (auto* o = (*ev)->get<tap::format::Output>()) {
+      std::string_view rest = o->data;
+      while (rest.size() > tap::live::worker::kMaxOutputChunk) {
+        tap::live::worker::encode_output(out, 1, seq, rest.substr(0, tap::live::worker::kMaxOutputChunk), false);
+        rest.remove_prefix(tap::live::worker::kMaxOutputChunk);
+      }
+      tap::live::worker::encode_output(out, 1, seq, rest);
+      bytes += o->data.size();
+    } else if (auto* rz = (*ev)->get<tap::format::Resize>()) {
+      tap::live::worker::encode_resize(out, 1, seq, rz->cols, rz->rows);
+    }
+    if (out.size() > (1u << 20)) {
+      size_t off = 0;
+      while (off < out.size()) {
+        ssize_t n = ::send(fd, out.data() + off, out.size() - off, MSG_DONTWAIT);
+        if (n > 0) off += static_cast<size_t>(n);
+        else drain(false), usleep(100);
+      }
+      out.clear();
+      drain(false);
+    }
+  }
+  tap::live::worker::encode_snapshot(out, 1, 7);
+  size_t off = 0;
+  while (off < out.size()) {
+    ssize_t n = ::send(fd, out.data() + off, out.size() - off, 0);
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  drain(true);  // the snapshot answer: everything before it is processed
+  double wall = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  rusage self1{};
+  getrusage(RUSAGE_SELF, &self1);
+  ::shutdown(fd, SHUT_WR);
+  int status = 0;
+  rusage child{};
+  wait4(pid, &status, 0, &child);
+  double per100 = 100e6 / static_cast<double>(std::max<uint64_t>(bytes, 1));
+  std::printf("worker: %.1f MB output in %.0f ms wall, %llu keyframes\n", bytes / 1e6, wall,
+              static_cast<unsigned long long>(keyframes));
+  std::printf("  worker CPU %.0f ms per 100 MB; feeding side (read file + encode + send) %.0f ms per 100 MB\n",
+              cpu_ms(child) * per100, (cpu_ms(self1) - cpu_ms(self0)) * per100);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: bench_live at FILE [samples] | bench_live worker FILE [taprec-worker]\n");
+    return 2;
+  }
+  std::string mode = argv[1], file = argv[2];
+  if (mode == "at") return bench_at(file, argc > 3 ? std::atoi(argv[3]) : 200);
+  if (mode == "worker") {
+    std::string exe = argc > 3 ? argv[3]
+                               : (std::filesystem::path(argv[0]).parent_path().parent_path()
+                                      .parent_path() / "bin" / "taprec-worker").string();
+    return bench_worker(file, exe);
+  }
+  std::fprintf(stderr, "bench_live: error: unknown mode %s\n", mode.c_str());
+  return 2;
+}
