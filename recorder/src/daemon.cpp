@@ -259,6 +259,17 @@ class Kernel final : public KernelView {
         return std::make_pair(k.out_off, k.in_off);
     return std::nullopt;
   }
+  std::string container(uint32_t pid) override {
+    // cgroup v2 ("0::/path"), else the systemd hierarchy of a v1/hybrid host.
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+    std::string line, v2, systemd;
+    while (std::getline(in, line)) {
+      if (line.rfind("0::", 0) == 0) v2 = line.substr(3);
+      else if (auto p = line.find(":name=systemd:"); p != std::string::npos) systemd = line.substr(p + 14);
+    }
+    std::string path = !v2.empty() && v2 != "/" ? v2 : systemd;
+    return path == "/" ? std::string() : path;
+  }
 
  private:
   Probe& probe_;

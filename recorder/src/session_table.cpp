@@ -135,6 +135,7 @@ SessionTable::Session* SessionTable::start(const Record* r, const SessionKey& ke
   v.cgroup_id = info.cgroup_id;
   v.mnt_ns = info.mnt_ns;
   v.joined_late = late;
+  if (kernel_ && r != nullptr && r->tgid != 0) v.container = kernel_->container(r->tgid);
   v.cols = cols;
   v.rows = rows;
 

@@ -27,6 +27,15 @@ struct MemFile : SessionFile {
   const std::filesystem::path& path() const override { return p; }
 };
 
+struct FakeKernel : KernelView {
+  bool alive = true;
+  bool pty_alive(const SessionKey&, uint32_t) override { return alive; }
+  std::optional<std::pair<uint64_t, uint64_t>> offsets(const SessionKey&) override {
+    return std::make_pair(uint64_t{20}, uint64_t{0});
+  }
+  std::string container(uint32_t) override { return "/docker/abc"; }
+};
+
 struct MemBackend : SessionBackend {
   std::vector<std::vector<format::Event>> files;
   std::vector<format::SessionInfo> infos;
@@ -217,6 +226,26 @@ TEST_F(Table, ARestartContinuesTheSessionInANewSegmentWithARecorderDownGap) {
   EXPECT_EQ(gaps[0].reason, format::Gap::Reason::recorder_down);
   // Times continue the session's clock: ts 9000 ns mono is wall 1e12 + 9000.
   EXPECT_EQ(backend.files[0].back().time, 1'000'000'009'000 - 1'000'000'000'500);
+}
+
+TEST_F(Table, AQuietSessionWhosePtyIsGoneEndsWithItsTailLossFromTheKernel) {
+  FakeKernel kernel;
+  table.set_kernel(&kernel);
+  table.handle(meta(RecordKind::open, 1'000'000'000));
+  table.handle(chunk(RecordKind::output, 1'100'000'000, 0, "hello"));
+  ASSERT_EQ(table.sessions().size(), 1u);
+  EXPECT_EQ(table.sessions()[0]->container, "/docker/abc");
+  table.tick(2'000'000'000);  // quiet for less than 2 s: not checked
+  EXPECT_EQ(table.live_sessions(), 1u);
+  kernel.alive = false;
+  table.tick(3'200'000'000);
+  EXPECT_EQ(table.live_sessions(), 0u);
+  auto gaps = all<format::Gap>(backend.files[0]);
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(gaps[0].offset, 5u);
+  EXPECT_EQ(gaps[0].bytes, 15u);
+  EXPECT_EQ(backend.files[0].back().get<format::SessionEnd>()->reason,
+            format::SessionEnd::Reason::closed);
 }
 
 TEST_F(Table, WriterChangesAndTheirCredentialsAreEvents) {

@@ -71,6 +71,8 @@ class KernelView {
   virtual bool pty_alive(const SessionKey& key, uint32_t pid) = 0;
   // (output, input) offsets the kernel counted for the key's current generation.
   virtual std::optional<std::pair<uint64_t, uint64_t>> offsets(const SessionKey& key) = 0;
+  // The cgroup path of process `pid` (container attribution), "" when unknown or the root.
+  virtual std::string container(uint32_t pid) = 0;
 };
 
 struct TableCounters {
