@@ -80,6 +80,7 @@ void Shadow::control(unsigned char c) {
 void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
   const char* const begin = p;
   const char* const end = p + n;
+  const bool starts_high = n > 0 && state_ == State::ground && static_cast<unsigned char>(*p) >= 0x80;
   while (p < end) {
     if (state_ == State::ground) {
       const char* q = find_special(p, end);
@@ -205,6 +206,8 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
         break;
     }
   }
+  if (utf8_need_ > 0) utf8_split_ = true;
+  else if (starts_high) utf8_split_ = false;
 }
 
 // libvterm 0.1.4 decodes UTF-8 with a decoder whose partial character survives escape

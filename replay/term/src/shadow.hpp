@@ -67,7 +67,7 @@ class Shadow {
   // Scans one piece; calls host.sync() where a sequence needs libvterm's state at that point.
   void scan(const char* p, size_t n, ShadowHost& host);
   // True when the parser is between sequences and not inside a UTF-8 character.
-  bool idle() const { return state_ == State::ground && utf8_need_ == 0; }
+  bool idle() const { return state_ == State::ground && utf8_need_ == 0 && !utf8_split_; }
 
   Hidden hidden;
 
@@ -81,6 +81,10 @@ class Shadow {
 
   State state_ = State::ground;
   uint8_t utf8_need_ = 0;     // continuation bytes libvterm's UTF-8 decoder may still expect
+  // A piece ended inside a UTF-8 character. libvterm then keeps it pending in a way that text
+  // starting with ASCII in later writes does not settle (measured); a later piece that starts
+  // with a byte >= 0x80 and leaves nothing pending does.
+  bool utf8_split_ = false;
   uint8_t nparams_ = 0;
   char leader_ = 0;
   char inter_[2] = {0, 0};
