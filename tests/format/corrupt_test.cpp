@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "file_surgery.hpp"
 #include "format_test_util.hpp"
 #include "require.hpp"
 #include "tap/format/verify.hpp"
@@ -82,6 +83,44 @@ TEST(CorruptInputs, MidFileFaultsStillYieldTheEventsBeforeThem) {
     auto again = (*r)->next();
     EXPECT_FALSE(again) << name;
   }
+}
+
+}  // namespace
+}  // namespace tap::format
+
+namespace tap::format {
+namespace {
+
+// A crashed file (no END) whose middle SEAL is damaged: the reader cannot use the seal links,
+// falls back to scanning, and still yields every event before the damage, then the error.
+TEST(CorruptInputs, ADamagedSealInAFileWithoutEndStillYieldsTheEventsBeforeIt) {
+  const std::string src = tap::test::source_dir();
+  std::string f = test::read_file(src + "/samples/session.tap");
+  auto recs = surgery::records(f);
+  surgery::Span end = recs.back();
+  ASSERT_EQ(end.type, 3);
+  f.resize(end.offset);  // as if the recorder died before END
+  std::vector<surgery::Span> seals;
+  for (const auto& r : recs)
+    if (r.type == 2) seals.push_back(r);
+  ASSERT_GE(seals.size(), 3u);
+  f[seals[1].offset + 40] ^= 0x40;
+  auto full = SessionReader::open(src + "/samples/session.tap");
+  ASSERT_TRUE(full);
+  auto all = test::read_all(**full);
+  auto r = SessionReader::open_buffer(f);
+  ASSERT_TRUE(r);
+  std::optional<ErrorKind> err;
+  auto got = test::read_all(**r, &err);
+  EXPECT_EQ(err, ErrorKind::corrupt);
+  ASSERT_GT(got.size(), 10u);
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], all[i]);
+  // Seeking before the damage still works.
+  ASSERT_TRUE((*r)->seek(all[5].time));
+  auto e = (*r)->next();
+  ASSERT_TRUE(e);
+  ASSERT_NE(*e, nullptr);
+  EXPECT_EQ((*e)->time, all[5].time);
 }
 
 }  // namespace
