@@ -255,7 +255,11 @@ void Shadow::esc_final(unsigned char c, size_t end, ShadowHost& host) {
     case '}': h.gr = 2; break;
     case '|': h.gr = 3; break;
     case 'N':
-    case 'O': h.single_shift = true; break;
+    case 'O':
+      // Cleared by the next glyph libvterm puts: let it put the glyphs before this first.
+      host.sync(end);
+      h.single_shift = true;
+      break;
     case 'H': {
       host.sync(end);
       int row = 0, col = 0;
