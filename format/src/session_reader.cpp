@@ -357,15 +357,21 @@ class FileReader final : public SessionReader {
       if (k->event_seq > 0) {
         uint64_t prev = k->event_seq - 1;
         if (prev >= first && seq - prev < kRing) described = times[prev & (kRing - 1)];
-        else unresolved.push_back(keyframes_.size());
+        else {
+          described = (*r)->time;  // an upper bound until resolved below
+          unresolved.push_back(keyframes_.size());
+        }
       }
       keyframes_.push_back(KeyframeEntry{frame_offset_, 0, seq, k->event_seq, described});
       last = seq + 1;
     }
-    // Keyframes naming events before the pass started: one frame decode each.
+    // Keyframes naming events before the pass started: one frame decode each, for at most
+    // kMaxResolved of them (a crafted file could name early events from every keyframe); the
+    // rest keep their own time, an upper bound.
+    constexpr size_t kMaxResolved = 64;
+    if (unresolved.size() > kMaxResolved) unresolved.resize(kMaxResolved);
     for (size_t i : unresolved) {
       KeyframeEntry& k = keyframes_[i];
-      k.time = INT64_MAX;  // unusable unless the event is found
       if (!position_to_seq(k.event_seq - 1)) continue;
       auto r = next_event();
       if (r && *r) k.time = (*r)->time;
