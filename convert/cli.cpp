@@ -20,6 +20,9 @@ void add_cli_options(CLI::App& app, CliOptions& o) {
   app.add_option("--to", o.to,
                  "output format: tap, v2 (cast), v3, raw, text, strip, script, log-io, jsonl "
                  "(default: from the extension: .tap .cast .raw .txt .jsonl .timing/.log)");
+  app.add_flag("--strip", o.strip,
+               "text output: the output bytes with escape sequences and controls removed, instead of "
+               "the rendered screen lines (same as --to strip)");
   app.add_option("--timing", o.convert.timing,
                  "script timing file (input: default IN.timing; output: default OUT.timing)");
   app.add_flag("-f,--force", o.convert.force, "replace OUT if it exists");
@@ -42,6 +45,12 @@ Result<void> finish_cli_options(CliOptions& o) {
     auto f = parse_format(o.to);
     if (!f || !can_write(*f)) return fail(ErrorKind::invalid_argument, "--to: unknown output format \"" + o.to + "\"");
     o.convert.to = f;
+  }
+  if (o.strip) {
+    bool text_out = !o.convert.to ? format_from_extension(o.convert.output) == Format::text
+                                  : *o.convert.to == Format::text || *o.convert.to == Format::strip;
+    if (!text_out) return fail(ErrorKind::invalid_argument, "--strip: only for text output (.txt or --to text)");
+    o.convert.to = Format::strip;
   }
   // A progress bar only where someone watches it, and only for inputs that take a while.
   constexpr off_t kLongInput = 32 << 20;

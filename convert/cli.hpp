@@ -10,6 +10,7 @@ namespace tap::convert {
 struct CliOptions {
   ConvertOptions convert;
   std::string from, to;  // format names as given
+  bool strip = false;    // text output as the stripped byte stream instead of rendered lines
   bool quiet = false;
   bool no_progress = false;
 };

@@ -45,6 +45,7 @@ TEST(TapconvCli, AsciicastV2ThroughTapToEveryFormatMatchesExpectedFiles) {
       {"demo.tap out.raw", "out.raw", "demo_v2.raw"},
       {"demo.tap out.txt", "out.txt", "demo_v2.txt"},
       {"demo.tap strip.txt --to strip", "strip.txt", "demo_v2.strip.txt"},
+      {"demo.tap strip2.txt --strip", "strip2.txt", "demo_v2.strip.txt"},
       {"demo.tap out.jsonl", "out.jsonl", "demo_v2.jsonl", true},
       {"demo.tap ts --to script", "ts", "demo_v2.typescript"},
       {"demo.tap ts2 --to script", "ts2.timing", "demo_v2.typescript.timing"},
@@ -104,6 +105,9 @@ TEST(TapconvCli, UsageErrorsExitTwoWithOneLine) {
   auto r = conv(d, in("demo_v2.cast") + " x --to bogus");
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.err, "tapconv: error: --to: unknown output format \"bogus\"\n");
+  r = conv(d, in("demo_v2.cast") + " x.cast --strip");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "tapconv: error: --strip: only for text output (.txt or --to text)\n");
   r = conv(d, in("demo_v2.cast") + " x.unknown");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("cannot tell the output format"), std::string::npos) << r.err;
