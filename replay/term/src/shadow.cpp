@@ -55,11 +55,15 @@ void Hidden::reset(int cols) {
   for (int c = 8; c < cols; c += 8) tabs[c] = 1;
 }
 
-void Hidden::resize(int old_cols, int cols, int rows) {
+bool Hidden::resize(int old_cols, int cols, int rows) {
   tabs.resize(cols, 0);
   // New columns get the default stops.
   for (int c = (old_cols + 7) / 8 * 8; c < cols; c += 8)
     if (c >= old_cols) tabs[c] = 1;
+  // What libvterm 0.1.4 makes of a region the screen no longer holds is partly guessed here:
+  // such a state is not keyframe-safe until the region is set again.
+  const bool guessed =
+      bottom > rows || right > cols || top >= region_bottom(rows) || left >= region_right(cols);
   if (bottom > rows) bottom = rows;
   if (right > cols) right = cols;
   if (top >= region_bottom(rows)) {
@@ -70,6 +74,7 @@ void Hidden::resize(int old_cols, int cols, int rows) {
     left = 0;
     right = -1;
   }
+  return guessed;
 }
 
 void Shadow::control(unsigned char c) {
@@ -246,6 +251,7 @@ void Shadow::esc_final(unsigned char c, size_t end, ShadowHost& host) {
     case 'c':
       host.sync(end);
       h.reset(host.cols());
+      region_guessed = false;
       break;
     case '=': h.keypad = true; break;
     case '>': h.keypad = false; break;
@@ -322,6 +328,7 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
         }
         h.top = top;
         h.bottom = bottom;
+        region_guessed = false;
         break;
       }
       case 's':
@@ -340,6 +347,7 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
           }
           h.left = left;
           h.right = right;
+          region_guessed = false;
         }
         break;
       case 'g': {

@@ -39,7 +39,8 @@ struct Hidden {
 
   bool operator==(const Hidden&) const = default;
   void reset(int cols);
-  void resize(int old_cols, int cols, int rows);
+  // Returns true when the region or margins had to be adjusted (partly guessed).
+  bool resize(int old_cols, int cols, int rows);
   int region_bottom(int rows) const { return bottom < 0 ? rows : bottom; }
   int region_right(int cols) const { return right < 0 ? cols : right; }
 };
@@ -70,6 +71,8 @@ class Shadow {
   bool idle() const { return state_ == State::ground && utf8_need_ == 0 && !utf8_split_; }
 
   Hidden hidden;
+  // A resize cut the scroll region or margins; not keyframe-safe until they are set again.
+  bool region_guessed = false;
 
   State state() const { return state_; }
 

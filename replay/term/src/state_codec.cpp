@@ -469,8 +469,9 @@ Result<Terminal> Terminal::restore(std::string_view state) {
     return corrupt("bad title");
   detail::Hidden h;
   h.reset(cols);
-  if (!r.num(h.top, 0, rows - 1) || !r.num(h.bottom, 0, rows + 1) ||
-      !r.num(h.left, 0, cols - 1) || !r.num(h.right, 0, cols + 1))
+  // Margins may lie outside a screen that shrank (such a keyframe is not safe, still valid).
+  if (!r.num(h.top, 0, kMaxSide) || !r.num(h.bottom, 0, kMaxSide + 1) ||
+      !r.num(h.left, 0, kMaxSide) || !r.num(h.right, 0, kMaxSide + 1))
     return corrupt("bad margins");
   h.bottom -= 1;  // stored + 1 so that "the last row" (-1) is 0
   h.right -= 1;
