@@ -182,7 +182,7 @@ TEST_P(Capture, FloodOf50MBInATmuxPaneIsByteExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Hooks, Capture, ::testing::Values("tracepoint", "raw_tp"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& p) { return p.param; });
 
 class Recorder : public Capture {};
 
@@ -373,8 +373,12 @@ TEST_F(Recorder, UidTransitionsAndPasswordsInAUserSession) {
   EXPECT_EQ(inner->input.find("hunter2"), std::string::npos);
   EXPECT_EQ(inner->output.find("hunter2"), std::string::npos);
   for (const auto& e : inner->events) {
-    if (auto* m = e.get<format::Marker>()) EXPECT_EQ(m->label.find("hunter2"), std::string::npos);
-    if (auto* w = e.get<format::WriterChange>()) EXPECT_EQ(w->comm.find("hunter2"), std::string::npos);
+    if (auto* m = e.get<format::Marker>()) {
+      EXPECT_EQ(m->label.find("hunter2"), std::string::npos);
+    }
+    if (auto* w = e.get<format::WriterChange>()) {
+      EXPECT_EQ(w->comm.find("hunter2"), std::string::npos);
+    }
   }
   EXPECT_EQ(inner->suppressed, 16u) << "two 8-byte passwords (hunter2 + Enter)";
   EXPECT_NE(inner->input.find("echo hi\r"), std::string::npos);
