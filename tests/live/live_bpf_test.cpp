@@ -338,4 +338,47 @@ TEST_F(LiveBpf, AStalledWorkerSuspendsKeyframesAndResumes) {
   EXPECT_GT(keyframes, 0);
 }
 
+TEST_F(LiveBpf, AWatcherThatStopsReadingIsDroppedAndLosesNothingFromTheRecording) {
+  int p = open_pane("", "lag");
+  ASSERT_GE(p, 0);
+  std::string err = dir_ + "/lag.err";
+  // A watcher that reads nothing: stopped right after it has its first frame.
+  pid_t watcher = ::fork();
+  if (watcher == 0) {
+    int devnull = ::open("/dev/null", O_WRONLY);
+    int efd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(devnull, 1);
+    ::dup2(efd, 2);
+    ::execl((bin_ + "tap").c_str(), "tap", "--socket", sock_.c_str(), "watch",
+            std::to_string(p).c_str(), nullptr);
+    _exit(127);
+  }
+  ASSERT_TRUE(wait_for([&] { return fs::exists(err) && fs::file_size(err) > 0; }));
+  ::kill(watcher, SIGSTOP);
+  keys("", "lag", "seq 1 3000000; echo fin");
+  bool finished =
+      wait_for([&] { return capture("", "lag").find("fin\n") != std::string::npos; }, 120000);
+  ::kill(watcher, SIGCONT);
+  int status = 0;
+  bool exited = wait_for([&] { return ::waitpid(watcher, &status, WNOHANG) == watcher; }, 20000);
+  if (!exited) {
+    ::kill(watcher, SIGKILL);
+    ::waitpid(watcher, &status, 0);
+  }
+  ASSERT_TRUE(finished);
+  ASSERT_TRUE(exited);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  std::ifstream in(err);
+  std::string s((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(s.find("watcher fell behind the session and was dropped"), std::string::npos) << s;
+  // Nothing was lost from the recording: the list shows no lost bytes and every byte of seq.
+  std::string l = tap("list");
+  size_t at = l.find("pty=" + pad(p) + " ");
+  ASSERT_NE(at, std::string::npos);
+  std::string line = l.substr(at, l.find('\n', at) - at);
+  EXPECT_EQ(line.find("lost="), std::string::npos) << line;
+  uint64_t out = std::stoull(line.substr(line.find(" out=") + 5));
+  EXPECT_GT(out, 20'888'896u) << line;  // seq 1 3000000 with CRLF is 23,888,896 bytes
+}
+
 }  // namespace
