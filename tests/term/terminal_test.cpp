@@ -223,6 +223,10 @@ TEST(Terminal, KeyframeSafeOnlyBetweenSequences) {
   t.feed("\xe4\xb8");
   EXPECT_FALSE(t.keyframe_safe());
   t.feed("\xad");
+  // libvterm may still hold state from a character split across writes: safe again only once
+  // a write starting with a byte >= 0x80 decodes a whole character.
+  EXPECT_FALSE(t.keyframe_safe());
+  t.feed("\xe4\xb8\xad");
   EXPECT_TRUE(t.keyframe_safe());
   t.feed("\x1b]0;abc");
   EXPECT_FALSE(t.keyframe_safe());

@@ -55,15 +55,15 @@ void Hidden::reset(int cols) {
   for (int c = 8; c < cols; c += 8) tabs[c] = 1;
 }
 
-bool Hidden::resize(int old_cols, int cols, int rows) {
+void Hidden::resize(int old_cols, int cols, int rows, bool& rows_guessed, bool& cols_guessed) {
   tabs.resize(cols, 0);
   // New columns get the default stops.
   for (int c = (old_cols + 7) / 8 * 8; c < cols; c += 8)
     if (c >= old_cols) tabs[c] = 1;
   // What libvterm 0.1.4 makes of a region the screen no longer holds is partly guessed here:
-  // such a state is not keyframe-safe until the region is set again.
-  const bool guessed =
-      bottom > rows || right > cols || top >= region_bottom(rows) || left >= region_right(cols);
+  // such a state is not keyframe-safe until the region (or margins) are set again.
+  if (bottom > rows || top >= region_bottom(rows)) rows_guessed = true;
+  if (right > cols || left >= region_right(cols)) cols_guessed = true;
   if (bottom > rows) bottom = rows;
   if (right > cols) right = cols;
   if (top >= region_bottom(rows)) {
@@ -74,7 +74,6 @@ bool Hidden::resize(int old_cols, int cols, int rows) {
     left = 0;
     right = -1;
   }
-  return guessed;
 }
 
 void Shadow::control(unsigned char c) {
@@ -86,6 +85,7 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
   const char* const begin = p;
   const char* const end = p + n;
   const bool starts_high = n > 0 && state_ == State::ground && static_cast<unsigned char>(*p) >= 0x80;
+  lead_seen_ = false;
   while (p < end) {
     if (state_ == State::ground) {
       const char* q = find_special(p, end);
@@ -212,7 +212,7 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
     }
   }
   if (utf8_need_ > 0) utf8_split_ = true;
-  else if (starts_high) utf8_split_ = false;
+  else if (starts_high && lead_seen_) utf8_split_ = false;
 }
 
 // libvterm 0.1.4 decodes UTF-8 with a decoder whose partial character survives escape
@@ -224,6 +224,7 @@ void Shadow::utf8_byte(unsigned char c) {
     if (utf8_need_ > 0) --utf8_need_;
   } else if (c >= 0xC0 && c < 0xFE) {
     utf8_need_ = static_cast<uint8_t>(utf8_length(c) - 1);
+    lead_seen_ = true;
   }
 }
 
@@ -238,7 +239,10 @@ void Shadow::esc_final(unsigned char c, size_t end, ShadowHost& host) {
       case '+': which = 3; break;
       default: break;
     }
-    if (which >= 0 && (c == '0' || c == 'A' || c == 'B')) h.g[which] = static_cast<char>(c);
+    if (which >= 0 && (c == '0' || c == 'A' || c == 'B')) {
+      h.g[which] = static_cast<char>(c);
+      if (which == 0) h.g0_set = true;
+    }
     return;
   }
   if (ninter_ != 0) return;
@@ -251,7 +255,7 @@ void Shadow::esc_final(unsigned char c, size_t end, ShadowHost& host) {
     case 'c':
       host.sync(end);
       h.reset(host.cols());
-      region_guessed = false;
+      rows_guessed = cols_guessed = false;
       break;
     case '=': h.keypad = true; break;
     case '>': h.keypad = false; break;
@@ -328,7 +332,7 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
         }
         h.top = top;
         h.bottom = bottom;
-        region_guessed = false;
+        rows_guessed = false;
         break;
       }
       case 's':
@@ -347,7 +351,7 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
           }
           h.left = left;
           h.right = right;
-          region_guessed = false;
+          cols_guessed = false;
         }
         break;
       case 'g': {

@@ -34,13 +34,16 @@ struct Hidden {
   std::vector<uint8_t> tabs;   // one per column
   char g[4] = {'B', 'B', 'B', 'B'};
   uint8_t gl = 0, gr = 1;
+  // G0 was designated explicitly: libvterm then decodes a UTF-8 character split across writes
+  // differently from its initial G0 (measured), even for "ESC ( B".
+  bool g0_set = false;
   bool single_shift = false;   // SS2/SS3 waiting for its glyph
   SavedCursor saved;
 
   bool operator==(const Hidden&) const = default;
   void reset(int cols);
-  // Returns true when the region or margins had to be adjusted (partly guessed).
-  bool resize(int old_cols, int cols, int rows);
+  // Sets the flags when the region or margins had to be adjusted (partly guessed).
+  void resize(int old_cols, int cols, int rows, bool& rows_guessed, bool& cols_guessed);
   int region_bottom(int rows) const { return bottom < 0 ? rows : bottom; }
   int region_right(int cols) const { return right < 0 ? cols : right; }
 };
@@ -72,7 +75,7 @@ class Shadow {
 
   Hidden hidden;
   // A resize cut the scroll region or margins; not keyframe-safe until they are set again.
-  bool region_guessed = false;
+  bool rows_guessed = false, cols_guessed = false;
 
   State state() const { return state_; }
 
@@ -88,6 +91,7 @@ class Shadow {
   // starting with ASCII in later writes does not settle (measured); a later piece that starts
   // with a byte >= 0x80 and leaves nothing pending does.
   bool utf8_split_ = false;
+  bool lead_seen_ = false;  // this piece had a UTF-8 lead byte in ground state
   uint8_t nparams_ = 0;
   char leader_ = 0;
   char inter_[2] = {0, 0};

@@ -349,7 +349,8 @@ int Terminal::Impl::on_resize(int rows, int cols, VTermPos* delta, void* user) {
   self->screens_[shown].resize(cols, rows, drop, self->gen_);
   self->screens_[1 - shown].resize(cols, rows, 0, self->gen_);
   delta->row -= drop;
-  if (self->shadow_.hidden.resize(self->cols_, cols, rows)) self->shadow_.region_guessed = true;
+  self->shadow_.hidden.resize(self->cols_, cols, rows, self->shadow_.rows_guessed,
+                             self->shadow_.cols_guessed);
   self->cols_ = cols;
   self->rows_ = rows;
   if (self->glyph_.valid) self->glyph_.row -= drop;
@@ -440,7 +441,7 @@ bool Terminal::keyframe_safe() const {
   const detail::Hidden& h = m.shadow_.hidden;
   // A saved cursor or last glyph outside a screen that shrank cannot be put back by CUP.
   if (h.saved.valid && (h.saved.row >= m.rows_ || h.saved.col >= m.cols_)) return false;
-  if (m.shadow_.region_guessed) return false;
+  if (m.shadow_.rows_guessed || m.shadow_.cols_guessed) return false;
   if (m.glyph_.valid && (m.glyph_.row < 0 || m.glyph_.row >= m.rows_ ||
                          m.glyph_.col + m.glyph_.width > m.cols_))
     return false;
