@@ -112,6 +112,14 @@ TempDir::~TempDir() {
 Taprec::Taprec(const fs::path& dir, std::string hooks, std::vector<std::string> extra)
     : dir_(dir), spool_(dir / "spool"), hooks_(std::move(hooks)), extra_(std::move(extra)) {
   std::ofstream(dir / "none.conf").flush();
+  // Pins left by a test binary that was killed keep its programs attached: remove them.
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/sys/fs/bpf", ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("taptest-", 0) != 0) continue;
+    std::string pid = name.substr(8, name.find('-', 8) - 8);
+    if (!pid.empty() && !fs::exists("/proc/" + pid)) fs::remove_all(e.path(), ec);
+  }
   pin_ = fs::path("/sys/fs/bpf") / ("taptest-" + std::to_string(::getpid()) + "-" +
                                     dir.filename().string());
 }
