@@ -322,7 +322,10 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
   h.command = dec->facts().command;
   h.shell = dec->facts().shell;
   if (dec->facts().duration) h.duration = std::min(*dec->facts().duration, until) - from;
-  if (from > 0) h.title.clear();
+  if (from > 0) {
+    h.title.clear();
+    if (h.info.start_wall_ns != 0) h.info.start_wall_ns += from;  // the part starts later
+  }
 
   Progress progress(o.progress);
   std::vector<Event> pending;  // events before the header is written

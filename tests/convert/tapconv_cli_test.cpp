@@ -188,7 +188,7 @@ TEST(TapconvCli, ATimeWindowStartsAtZeroWithTheSizeInEffect) {
   ASSERT_EQ(r.status, 0) << r.err;
   std::string cast = read_file(d / "part.cast");
   // Resized to 50x10 at 2.5 s, before the window.
-  EXPECT_EQ(cast.rfind("{\"version\": 2, \"width\": 50, \"height\": 10, ", 0), 0u) << cast;
+  EXPECT_EQ(cast.rfind("{\"version\": 2, \"width\": 50, \"height\": 10, \"timestamp\": 1795413239, ", 0), 0u) << cast;
   EXPECT_NE(cast.find("\"duration\": 0.550000"), std::string::npos) << cast;
   EXPECT_NE(cast.find("[0.000000, \"o\", \"line 00"), std::string::npos) << cast;
   EXPECT_NE(cast.find("[0.500000, \"o\", \"progress [  "), std::string::npos) << cast;
