@@ -2,8 +2,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <iostream>
-
 #include "tap/support/log.hpp"
 #include "tap/support/time_spec.hpp"
 #include "tap/support/version.hpp"
@@ -43,8 +41,9 @@ int parse_cli(int argc, char** argv, Cli& cli) {
   std::vector<std::string> args;
   bool raw = false, input = false;
   std::string since, until, tty;
-  app.add_option("args", args, "PATTERN (unless -e is given), then files or directories to search "
-                               "(default: the spool, /var/log/taprec)");
+  app.add_option("PATTERN", args, "PATTERN (unless -e is given), then each PATH: a file or a directory "
+                                  "to search (default: the spool, /var/log/taprec)")
+      ->type_name("[PATH...]");
   app.add_option("-e,--regexp", patterns, "A pattern to search for (repeat for several; a line "
                                           "matching any of them is a hit)");
   app.add_flag("-F,--fixed-strings", o.match.fixed, "Patterns are fixed strings, not regular expressions");

@@ -457,13 +457,12 @@ Result<GrepSummary> run_grep(const GrepOptions& options, const std::vector<std::
   std::mutex mu;
   std::condition_variable cv;
   std::atomic<size_t> next{0};
-  std::atomic<bool> stop{false};
 
   unsigned jobs = options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   jobs = static_cast<unsigned>(std::min<size_t>(jobs, n));
 
   auto worker = [&] {
-    while (!stop.load()) {
+    while (true) {
       const size_t i = next.fetch_add(1);
       if (i >= n) break;
       Slot& slot = slots[i];
@@ -471,7 +470,7 @@ Result<GrepSummary> run_grep(const GrepOptions& options, const std::vector<std::
         std::unique_lock lock(mu);
         slot.buf.append(s);
         cv.notify_all();
-        cv.wait(lock, [&] { return slot.buf.size() < kMaxBuffered || stop.load(); });
+        cv.wait(lock, [&] { return slot.buf.size() < kMaxBuffered; });
       };
       FileOutcome outcome = search_file(walk.files[i].string(), options, matcher, write);
       std::lock_guard lock(mu);
