@@ -9,6 +9,12 @@ function(tap_target_defaults target)
     target_compile_options(${target} PRIVATE -fsanitize=${TAP_SANITIZE} -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=${TAP_SANITIZE})
   endif()
+  if(TAP_FUZZ)
+    # Coverage instrumentation for libFuzzer in every library, so the fuzzers see the code
+    # they exercise, not just their entry points.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
 endfunction()
 
 # tap_add_tool(name SOURCES ... LIBS ...): a thin main installed to bin/.
