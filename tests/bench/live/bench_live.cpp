@@ -38,27 +38,55 @@ double cpu_ms(const rusage& r) {
   return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1e3 + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e3;
 }
 
+// Time spent in each step of --at, summed over the samples.
+double g_open = 0, g_seek = 0, g_restore = 0, g_replay = 0;
+uint64_t g_replayed = 0;
+
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
 // One `--at T`: what tapplay does before rendering.
 double render_at(const std::string& path, int64_t t, bool* used_keyframe) {
   auto t0 = Clock::now();
   auto reader = tap::format::SessionReader::open(path);
-  if (!reader.ok()) return -1;
+  if (!reader.ok()) {
+    std::fprintf(stderr, "bench_live: error: %s\n", reader.error().what().c_str());
+    return -1;
+  }
+  g_open += ms_since(t0);
+  auto t1 = Clock::now();
   auto kf = (*reader)->seek_keyframe(t);
-  if (!kf.ok()) return -1;
+  if (!kf.ok()) {
+    std::fprintf(stderr, "bench_live: error: seek_keyframe: %s\n", kf.error().what().c_str());
+    return -1;
+  }
+  g_seek += ms_since(t1);
+  auto t2 = Clock::now();
   tap::term::Terminal term(80, 24);
   *used_keyframe = kf->has_value();
   if (kf->has_value()) {
     auto r = tap::term::Terminal::restore((*kf)->state);
-    if (!r.ok()) return -1;
+    if (!r.ok()) {
+      std::fprintf(stderr, "bench_live: error: restore: %s\n", r.error().what().c_str());
+      return -1;
+    }
     term = std::move(r).value();
   }
+  g_restore += ms_since(t2);
+  auto t3 = Clock::now();
   for (;;) {
     auto ev = (*reader)->next();
     if (!ev.ok() || *ev == nullptr || (*ev)->time > t) break;
-    if (auto* o = (*ev)->get<tap::format::Output>()) term.feed(o->data);
-    else if (auto* rz = (*ev)->get<tap::format::Resize>()) term.resize(rz->cols, rz->rows);
+    if (auto* o = (*ev)->get<tap::format::Output>()) {
+      term.feed(o->data);
+      g_replayed += o->data.size();
+    } else if (auto* rz = (*ev)->get<tap::format::Resize>()) {
+      term.resize(rz->cols, rz->rows);
+    }
   }
   (void)term.row_text(0);
+  g_replay += ms_since(t3);
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
@@ -94,6 +122,10 @@ int bench_at(const std::string& path, int samples) {
   std::printf("--at (open + seek_keyframe + restore + replay), %d samples (%d from a keyframe):\n",
               samples, with_kf);
   std::printf("  p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", pct(all, 0.5), pct(all, 0.99), pct(all, 1.0));
+  std::printf("  mean per sample: open %.2f ms, seek_keyframe %.2f ms, restore %.2f ms, "
+              "replay %.2f ms (%.0f KB of output)\n",
+              g_open / samples, g_seek / samples, g_restore / samples, g_replay / samples,
+              g_replayed / 1e3 / samples);
   std::printf("  first tenth p99 %.2f ms (%zu), last tenth p99 %.2f ms (%zu)\n", pct(first, 0.99),
               first.size(), pct(last, 0.99), last.size());
   return 0;
