@@ -17,7 +17,9 @@ namespace tap::format::layout {
 // §File header
 inline constexpr char kFileMagic[8] = {'\x89', 'T', 'A', 'P', '\r', '\n', '\x1a', '\n'};
 inline constexpr uint16_t kVersion = 1;
-inline constexpr uint32_t kMinHeaderLen = 196;
+// Fixed fields (184 bytes incl. magic and CRC) plus four varint-prefixed strings, each at least
+// one byte when empty.
+inline constexpr uint32_t kMinHeaderLen = 188;
 inline constexpr uint32_t kMaxHeaderLen = 64 * 1024;
 inline constexpr uint16_t kHeaderImported = 1;
 inline constexpr uint16_t kHeaderJoinedLate = 2;

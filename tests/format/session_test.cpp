@@ -13,6 +13,24 @@ namespace {
 using test::read_all;
 using test::TempDir;
 
+TEST(SessionFormat, AHeaderWithEveryStringEmptyReadsBack) {
+  test::TempDir dir;
+  SessionInfo info;  // host name, recorder, key id and TERM all empty: the shortest header
+  info.pty_index = 3;
+  auto w = SessionWriter::create(dir / "empty.tap", info);
+  ASSERT_TRUE(w.ok()) << w.error().what();
+  ASSERT_TRUE((*w)->append(Event{0, Output{"x"}}).ok());
+  ASSERT_TRUE((*w)->finish(SessionEnd{}).ok());
+  auto r = SessionReader::open(dir / "empty.tap");
+  ASSERT_TRUE(r.ok()) << r.error().what();
+  EXPECT_EQ((*r)->info(), (*w)->info());  // the writer fills in ids and the start time
+  EXPECT_EQ((*r)->info().host_name, "");
+  auto e = (*r)->next();
+  ASSERT_TRUE(e.ok());
+  ASSERT_NE(*e, nullptr);
+  EXPECT_EQ((*e)->body, EventBody(Output{"x"}));
+}
+
 TEST(SessionFormat, RandomStreamsOfEveryKindRoundTripExactly) {
   TempDir dir;
   for (uint64_t seed = 1; seed <= 8; ++seed) {
