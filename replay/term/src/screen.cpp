@@ -104,6 +104,7 @@ void Screen::clear(const Cell& blank, uint64_t& gen) {
 std::string Screen::text(int r) const {
   const Row& rw = row(r);
   std::string out;
+  out.reserve(static_cast<size_t>(rw.len));
   size_t keep = 0;  // length of `out` up to the last non-blank cell
   for (int c = 0; c < rw.len; ++c) {
     const Cell& cell = rw.cells[c];
@@ -112,9 +113,13 @@ std::string Screen::text(int r) const {
       out.push_back(' ');
       continue;
     }
-    for (char32_t ch : cell.chars) {
-      if (ch == 0) break;
-      append_utf8(out, ch);
+    if (cell.chars[0] < 0x80 && cell.chars[1] == 0) {  // plain ASCII: the common case
+      out.push_back(static_cast<char>(cell.chars[0]));
+    } else {
+      for (char32_t ch : cell.chars) {
+        if (ch == 0) break;
+        append_utf8(out, ch);
+      }
     }
     if (cell.chars[0] != U' ') keep = out.size();
   }
