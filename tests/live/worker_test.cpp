@@ -24,6 +24,16 @@ TEST(TermWorker, KeyframesRestoreToTheSameTerminal) {
   EXPECT_TRUE(restored->same_state(s.terminal(), &why)) << why;
 }
 
+TEST(TermWorker, AnUnsizedPtyKeepsTheScreenSize) {
+  SessionScreen s(80, 24, term::KeyframeRule{});
+  (void)s.resize(0, 0, 0);
+  EXPECT_EQ(s.terminal().cols(), 80);
+  EXPECT_EQ(s.terminal().rows(), 24);
+  (void)s.resize(1, 100, 30);
+  EXPECT_EQ(s.terminal().cols(), 100);
+  EXPECT_EQ(s.terminal().rows(), 30);
+}
+
 TEST(TermWorker, ScreenCarriesTextStylesAndCursor) {
   term::Terminal t(10, 3);
   t.feed("ab\x1b[31mcd\x1b[0m\r\n\xe4\xb8\xadx");

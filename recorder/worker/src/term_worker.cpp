@@ -113,7 +113,9 @@ std::optional<format::Keyframe> SessionScreen::output(uint64_t seq, std::string_
 }
 
 std::optional<format::Keyframe> SessionScreen::resize(uint64_t seq, int cols, int rows) {
-  term_.resize(cols, rows);
+  // A 0×0 size (a pty nobody sized) leaves the screen as it is, as tap::term's Keyframer and
+  // the players do, so the live screen and replays agree.
+  if (cols > 0 && rows > 0) term_.resize(cols, rows);
   next_seq_ = seq + 1;
   return maybe_keyframe(seq);
 }
@@ -173,7 +175,7 @@ Result<term::Terminal> rebuild_from_file(const std::string& path, uint64_t until
       if (const auto* out = ev->get<format::Output>()) {
         t.feed(out->data);
       } else if (const auto* rz = ev->get<format::Resize>()) {
-        t.resize(rz->cols, rz->rows);
+        if (rz->cols > 0 && rz->rows > 0) t.resize(rz->cols, rz->rows);
       }
       applied_next = seq + 1;
       last_time = ev->time;
