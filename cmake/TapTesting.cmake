@@ -13,8 +13,10 @@ function(tap_add_gtest name)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
-  set(props LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
-            ENVIRONMENT "TAP_SOURCE_DIR=${PROJECT_SOURCE_DIR};TAP_BINARY_DIR=${PROJECT_BINARY_DIR}")
+  # Values must not contain ';' here: gtest_discover_tests flattens PROPERTIES into one list,
+  # so a list-valued property would shift every pair after it. (The tests find the source and
+  # build trees through tap_test_common's compiled-in paths.)
+  set(props LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
   if(T_SERIAL)
     list(APPEND props RUN_SERIAL TRUE)
   endif()
