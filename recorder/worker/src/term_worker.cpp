@@ -105,41 +105,21 @@ live::Screen screen_of(const term::Terminal& t) {
 
 std::optional<format::Keyframe> SessionScreen::output(uint64_t seq, std::string_view bytes,
                                                       bool last) {
-  term_.feed(bytes);
-  output_since_ += bytes.size();
+  auto kf = keyframer_.output(seq, bytes, last);
   if (!last) return std::nullopt;
   next_seq_ = seq + 1;
-  return maybe_keyframe(seq);
+  return keyframes_enabled ? std::move(kf) : std::nullopt;
 }
 
 std::optional<format::Keyframe> SessionScreen::resize(uint64_t seq, int cols, int rows) {
-  // A 0×0 size (a pty nobody sized) leaves the screen as it is, as tap::term's Keyframer and
-  // the players do, so the live screen and replays agree.
-  if (cols > 0 && rows > 0) term_.resize(cols, rows);
+  auto kf = keyframer_.resize(seq, cols, rows);
   next_seq_ = seq + 1;
-  return maybe_keyframe(seq);
+  return keyframes_enabled ? std::move(kf) : std::nullopt;
 }
 
 void SessionScreen::reset(term::Terminal t, uint64_t next_seq) {
-  term_ = std::move(t);
+  keyframer_ = term::Keyframer(rule_, std::move(t));
   next_seq_ = next_seq;
-  output_since_ = 0;
-  scrolled_at_last_ = term_.scrolled_lines();
-}
-
-std::optional<format::Keyframe> SessionScreen::maybe_keyframe(uint64_t seq) {
-  if (!keyframes_enabled) return std::nullopt;
-  // tap::term's rule (keyframer.hpp): 256 KiB of output or ~4,096 scrolled lines at 120×40,
-  // scaled by 4,800 / (rows × cols); only where the parser is between sequences.
-  uint64_t cells = static_cast<uint64_t>(term_.rows()) * static_cast<uint64_t>(term_.cols());
-  uint64_t lines_due = cells == 0 ? rule_.scrolled_lines : rule_.scrolled_lines * 4800 / cells;
-  if (lines_due == 0) lines_due = 1;
-  uint64_t scrolled = term_.scrolled_lines() - scrolled_at_last_;
-  if (output_since_ < rule_.output_bytes && scrolled < lines_due) return std::nullopt;
-  if (!term_.keyframe_safe()) return std::nullopt;
-  output_since_ = 0;
-  scrolled_at_last_ = term_.scrolled_lines();
-  return format::Keyframe{seq + 1, term_.save()};
 }
 
 Result<term::Terminal> rebuild_from_file(const std::string& path, uint64_t until_seq,

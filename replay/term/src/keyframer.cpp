@@ -7,15 +7,29 @@ namespace tap::term {
 
 Keyframer::Keyframer(KeyframeRule rule, int cols, int rows) : rule_(rule), terminal_(cols, rows) {}
 
+Keyframer::Keyframer(KeyframeRule rule, Terminal terminal)
+    : rule_(rule), terminal_(std::move(terminal)), scrolled_at_last_(terminal_.scrolled_lines()) {}
+
 std::optional<format::Keyframe> Keyframer::observe(uint64_t seq, const format::Event& event) {
-  if (const auto* out = event.get<format::Output>()) {
-    terminal_.feed(out->data);
-    output_since_ += out->data.size();
-  } else if (const auto* rs = event.get<format::Resize>()) {
-    if (rs->cols > 0 && rs->rows > 0) terminal_.resize(rs->cols, rs->rows);
-  } else {
-    return std::nullopt;  // nothing else changes the screen
-  }
+  if (const auto* out = event.get<format::Output>()) return output(seq, out->data);
+  if (const auto* rs = event.get<format::Resize>()) return resize(seq, rs->cols, rs->rows);
+  return std::nullopt;  // nothing else changes the screen
+}
+
+std::optional<format::Keyframe> Keyframer::output(uint64_t seq, std::string_view bytes,
+                                                  bool last) {
+  terminal_.feed(bytes);
+  output_since_ += bytes.size();
+  return last ? due(seq) : std::nullopt;
+}
+
+std::optional<format::Keyframe> Keyframer::resize(uint64_t seq, int cols, int rows) {
+  // A 0×0 size (a pty nobody sized) leaves the screen as it is.
+  if (cols > 0 && rows > 0) terminal_.resize(cols, rows);
+  return due(seq);
+}
+
+std::optional<format::Keyframe> Keyframer::due(uint64_t seq) {
   // Scrolled lines cost replay time in proportion to the screen's area: 4,096 at 120 × 40.
   const uint64_t area = static_cast<uint64_t>(terminal_.cols()) * terminal_.rows();
   const uint64_t line_budget = std::max<uint64_t>(1, rule_.scrolled_lines * 4800 / area);

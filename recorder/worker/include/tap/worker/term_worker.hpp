@@ -29,28 +29,25 @@ struct WorkerOptions {
 // The screen a client sees, from the terminal model.
 live::Screen screen_of(const term::Terminal& t);
 
-// One session's terminal and keyframe bookkeeping.
+// One session's terminal and keyframe bookkeeping (the rule is tap::term's Keyframer).
 class SessionScreen {
  public:
   SessionScreen(int cols, int rows, const term::KeyframeRule& rule)
-      : rule_(rule), term_(cols, rows) {}
+      : rule_(rule), keyframer_(rule, cols, rows) {}
   // Applies an output event (or a piece of one, `last` false); returns a keyframe when the
   // rule says one is due after this event.
   std::optional<format::Keyframe> output(uint64_t seq, std::string_view bytes, bool last = true);
   std::optional<format::Keyframe> resize(uint64_t seq, int cols, int rows);
   // Replaces the terminal (after a rebuild from the file) and restarts the rule's counters.
   void reset(term::Terminal t, uint64_t next_seq);
-  const term::Terminal& terminal() const { return term_; }
+  const term::Terminal& terminal() const { return keyframer_.terminal(); }
   uint64_t next_seq() const { return next_seq_; }
   bool keyframes_enabled = true;
 
  private:
-  std::optional<format::Keyframe> maybe_keyframe(uint64_t seq);
   term::KeyframeRule rule_;
-  term::Terminal term_;
+  term::Keyframer keyframer_;
   uint64_t next_seq_ = 0;
-  uint64_t output_since_ = 0;
-  uint64_t scrolled_at_last_ = 0;
 };
 
 // Rebuilds a screen from a recording: the state after every event with seq < until_seq,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "tap/format/event.hpp"
 #include "tap/format/session_writer.hpp"
@@ -21,15 +22,26 @@ struct KeyframeRule {
 class Keyframer {
  public:
   explicit Keyframer(KeyframeRule rule = {}, int cols = 80, int rows = 24);
+  // Continues from a restored state (a keyframe, or a screen rebuilt from a file): the rule's
+  // counters start at zero there.
+  Keyframer(KeyframeRule rule, Terminal terminal);
 
   // Applies the event with sequence number `seq` (output and resize change the terminal).
   // Returns a keyframe describing the state after it (Keyframe::event_seq == seq + 1) when
   // the rule says one is due at this boundary.
   std::optional<format::Keyframe> observe(uint64_t seq, const format::Event& event);
 
+  // The same for callers that hold the bytes apart from an Event (the term worker). An output
+  // event may come in pieces: all but the last with `last` false, which never yields a
+  // keyframe, so one is only taken at an event boundary.
+  std::optional<format::Keyframe> output(uint64_t seq, std::string_view bytes, bool last = true);
+  std::optional<format::Keyframe> resize(uint64_t seq, int cols, int rows);
+
   const Terminal& terminal() const { return terminal_; }
 
  private:
+  std::optional<format::Keyframe> due(uint64_t seq);
+
   KeyframeRule rule_;
   Terminal terminal_;
   uint64_t output_since_ = 0;
