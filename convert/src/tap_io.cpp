@@ -141,8 +141,8 @@ Result<std::unique_ptr<Decoder>> open_tap_decoder(const std::string& path, std::
     }
     TAP_TRY(reader, format::SessionReader::open_buffer(std::move(bytes)));
   } else {
-    auto r = format::SessionReader::open(path);
-    if (!r.ok()) return std::move(r).error().context(path);
+    auto r = format::SessionReader::open(path);  // its errors name the file
+    if (!r.ok()) return std::move(r).error();
     reader = std::move(*r);
   }
   return std::unique_ptr<Decoder>(std::make_unique<TapDecoder>(std::move(reader), path));

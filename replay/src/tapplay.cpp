@@ -118,7 +118,7 @@ Result<int> run_tapplay(const TapplayOptions& options) {
   if (!opened.ok()) {
     Error e = std::move(opened).error();
     if (e.kind() == ErrorKind::invalid_argument) e = Error(ErrorKind::io, e.what());
-    return fail(std::move(e).context(name));
+    return fail(std::move(e));  // the readers name the file in their open errors
   }
   Recording rec = std::move(opened).value();
   report_status(name, rec.reader().status());
