@@ -9,11 +9,11 @@
 #include <utility>
 #include <vector>
 
-#include "tap/grep/rendered_lines.hpp"
+#include "tap/term/rendered_lines.hpp"
 
 namespace {
 
-struct Collect : tap::grep::LineConsumer {
+struct Collect : tap::term::LineConsumer {
   std::vector<std::pair<std::string, tap::format::Nanos>> lines;
   void line(std::string_view text, tap::format::Nanos time) override {
     if (text.empty()) std::abort();  // blank rows are never lines
@@ -25,7 +25,7 @@ struct Collect : tap::grep::LineConsumer {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Collect lazy_out, eager_out;
-  tap::grep::RenderedLines lazy(lazy_out, true), eager(eager_out, false);
+  tap::term::RenderedLines lazy(lazy_out, true), eager(eager_out, false);
   tap::format::Nanos t = 0;
   size_t i = 0;
   while (i < size) {

@@ -1,5 +1,5 @@
 // Rendered lines: cases a raw-stream grep gets wrong and only a terminal model gets right.
-#include "tap/grep/rendered_lines.hpp"
+#include "tap/term/rendered_lines.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace tap::grep {
+namespace tap::term {
 namespace {
 
 using format::Nanos;
@@ -236,7 +236,7 @@ TEST(RenderedLines, OutputBeforeAnySizeUsesEightyByTwentyFour) {
 }
 
 }  // namespace
-}  // namespace tap::grep
+}  // namespace tap::term
 
 // The reference corpus (real programs: shell, vim, top, htop, less, man, apt, builds, floods):
 // reading rows lazily must give exactly the lines that reading every changed row gives.
@@ -251,7 +251,7 @@ TEST(RenderedLines, OutputBeforeAnySizeUsesEightyByTwentyFour) {
 #include "require.hpp"
 #include "tap/convert/script_reader.hpp"
 
-namespace tap::grep {
+namespace tap::term {
 namespace {
 
 std::string unzstd_file(const std::string& path) {
@@ -311,4 +311,4 @@ INSTANTIATE_TEST_SUITE_P(RenderedLines, Corpus,
                                            "top", "vim"));
 
 }  // namespace
-}  // namespace tap::grep
+}  // namespace tap::term

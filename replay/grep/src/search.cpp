@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "tap/grep/file_walker.hpp"
-#include "tap/grep/rendered_lines.hpp"
+#include "tap/term/rendered_lines.hpp"
 #include "tap/support/text.hpp"
 #include "tap/support/time_spec.hpp"
 
@@ -17,6 +17,8 @@ namespace tap::grep {
 namespace {
 
 using format::Nanos;
+using term::LineConsumer;
+using term::RenderedLines;
 
 // Lines are searched in batches of this many bytes: one RE2 or memmem call per batch, on
 // text that is still in the cache it was just copied into.

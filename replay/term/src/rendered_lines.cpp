@@ -1,8 +1,8 @@
-#include "tap/grep/rendered_lines.hpp"
+#include "tap/term/rendered_lines.hpp"
 
 #include <cstring>
 
-namespace tap::grep {
+namespace tap::term {
 
 namespace {
 
@@ -486,4 +486,4 @@ void RenderedLines::emit_all(Buffer buffer) {
   }
 }
 
-}  // namespace tap::grep
+}  // namespace tap::term

@@ -29,7 +29,7 @@
 #include "tap/format/event.hpp"
 #include "tap/term/terminal.hpp"
 
-namespace tap::grep {
+namespace tap::term {
 
 class LineConsumer {
  public:
@@ -104,4 +104,4 @@ class RenderedLines final : public term::LineSink {
   std::vector<int> pos_to_k_;
 };
 
-}  // namespace tap::grep
+}  // namespace tap::term
