@@ -45,6 +45,70 @@ TEST(Terminal, WrapsAndScrollsLinesOutThroughTheSink) {
   EXPECT_EQ(t.scrolled_lines(), 2u);
 }
 
+TEST(Terminal, RowContinuesAfterAnAutowrapAndFollowsScrolling) {
+  Terminal t(4, 3);
+  t.feed("abcdefg");  // wraps once: "abcd" continues on "efg"
+  EXPECT_TRUE(t.row_continues(Buffer::primary, 0));
+  EXPECT_FALSE(t.row_continues(Buffer::primary, 1));
+  t.feed("\r\nxy");  // a hard line break is not a continuation
+  EXPECT_FALSE(t.row_continues(Buffer::primary, 1));
+  t.feed("\r\n");   // scrolls: the wrapped pair moves up with its flag
+  EXPECT_EQ(t.row_text(0), "efg");
+  EXPECT_FALSE(t.row_continues(Buffer::primary, 0));
+  t.feed("\x1b[H\x1b[2J1234567\r\n89");
+  EXPECT_TRUE(t.row_continues(Buffer::primary, 0));
+  t.feed("12345");  // wraps at the bottom row: the screen scrolls and the flag moves up
+  EXPECT_EQ(t.row_text(0), "567");
+  EXPECT_EQ(t.row_text(1), "8912");
+  EXPECT_EQ(t.row_text(2), "345");
+  EXPECT_TRUE(t.row_continues(Buffer::primary, 1));
+  EXPECT_FALSE(t.row_continues(Buffer::primary, 0));  // "567" ended at a hard line break
+  EXPECT_FALSE(t.row_continues(Buffer::primary, 2));  // the last row has no next row
+  EXPECT_FALSE(t.row_continues(Buffer::primary, -1));
+  EXPECT_FALSE(t.row_continues(Buffer::primary, 7));
+}
+
+TEST(Terminal, RowContinuationEndsWhenTheNextRowIsRedrawnOrErased) {
+  Terminal t(4, 4);
+  t.feed("abcdefgh");
+  ASSERT_TRUE(t.row_continues(Buffer::primary, 0));
+  t.feed("\x1b[2;1HX");  // row 1 rewritten from column 0 by cursor addressing
+  EXPECT_FALSE(t.row_continues(Buffer::primary, 0));
+  t.feed("\x1b[H\x1b[2Jabcdefgh");
+  ASSERT_TRUE(t.row_continues(Buffer::primary, 0));
+  t.feed("\x1b[2;3H\x1b[K");  // erasing the tail of row 1 keeps it a continuation
+  EXPECT_TRUE(t.row_continues(Buffer::primary, 0));
+  t.feed("\x1b[2K");  // erasing all of it does not
+  EXPECT_FALSE(t.row_continues(Buffer::primary, 0));
+  t.feed("\x1b[H\x1b[2Jabcdefgh");
+  t.feed("\x1b[?7l\x1b[3;1Hijklmn");  // no autowrap: no continuation
+  EXPECT_FALSE(t.row_continues(Buffer::primary, 2));
+  t.resize(6, 4);  // no reflow: a new width ends every continuation
+  EXPECT_FALSE(t.row_continues(Buffer::primary, 0));
+}
+
+TEST(Terminal, RowContinuesAfterAWideGlyphWrapsEarly) {
+  Terminal t(5, 3);
+  t.feed("abcd\xe4\xb8\xad");  // 中 does not fit in the last column: wraps
+  EXPECT_EQ(t.cell(1, 0).chars[0], U'\u4e2d');
+  EXPECT_TRUE(t.row_continues(Buffer::primary, 0));
+  t.feed("\x1b[H\x1b[2Jabcd");
+  t.feed("\xe4\xb8\xad");  // the same, in another write
+  EXPECT_TRUE(t.row_continues(Buffer::primary, 0));
+}
+
+TEST(Terminal, RowContinuationIsKeptPerBuffer) {
+  Terminal t(4, 3);
+  t.feed("abcdef\x1b[?1049h");
+  EXPECT_TRUE(t.row_continues(Buffer::primary, 0));
+  EXPECT_FALSE(t.row_continues(Buffer::alternate, 0));
+  t.feed("\x1b[H123456");
+  EXPECT_TRUE(t.row_continues(Buffer::alternate, 0));
+  EXPECT_FALSE(t.row_continues(Buffer::alternate, 1));
+  t.feed("\x1b[?1049l");
+  EXPECT_TRUE(t.row_continues(Buffer::primary, 0));
+}
+
 TEST(Terminal, KeepsWideAndCombiningCharacters) {
   Terminal t(10, 2);
   t.feed("\xe4\xb8\xad" "e\xcc\x81x");  // 中 (wide), e + U+0301, x

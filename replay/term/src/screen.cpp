@@ -38,6 +38,7 @@ void Screen::reset_row(Row& row, const Cell& blank, uint64_t& gen) {
   row.len = 0;
   row.blank = blank;
   row.line_info = 0;
+  row.wrapped = false;
   row.gen = ++gen;
 }
 
@@ -50,6 +51,7 @@ void Screen::scroll_rows(int top, int bottom, int n, const Cell& blank, uint64_t
       reset_row(row(r), blank, gen);
       row(r).line_info = li;
     }
+    if (bottom < rows()) row(bottom).wrapped = false;
     return;
   }
   // libvterm 0.1.4 moves its line attributes with the rows but leaves the vacated rows'
@@ -70,6 +72,10 @@ void Screen::scroll_rows(int top, int bottom, int n, const Cell& blank, uint64_t
     for (int r = top; r < top + k; ++r) reset_row(row(r), blank, gen);
   }
   for (int i = 0; i < k; ++i) row(first_vacated + i).line_info = vacated_li_[i];
+  // Rows moved together keep their continuations; a row whose row above changed does not.
+  if (top > 0) row(top).wrapped = false;
+  if (n < 0) row(top + k).wrapped = false;
+  if (bottom < rows()) row(bottom).wrapped = false;
 }
 
 void Screen::resize(int cols, int rows, int drop_top, uint64_t& gen) {
@@ -86,6 +92,7 @@ void Screen::resize(int cols, int rows, int drop_top, uint64_t& gen) {
   for (Row& r : next) {
     if (cols < r.len) r.len = cols;
     if (cols != cols_) {
+      r.wrapped = false;  // no reflow: the row's old end is not where the next row continues
       // A wide glyph cut in half by the new right edge becomes a blank.
       if (r.len == cols && cols > 0 && r.cells[cols - 1].width == 2) r.cells[cols - 1] = r.blank;
       r.gen = ++gen;

@@ -17,6 +17,10 @@ struct Row {
   int len = 0;
   uint64_t gen = 0;
   uint8_t line_info = 0;    // bit 0: DECDWL/DECDHL line; bits 1-2: DECDHL half (1 top, 2 bottom)
+  // The row began by an autowrap from the row above (its text continues that row's). Kept on
+  // the continuation row, as libvterm's later VTermLineInfo.continuation: it moves with the
+  // row's content, not with the row's position as line_info does in 0.1.4.
+  bool wrapped = false;
 
   const Cell& at(int col) const { return col < len ? cells[col] : blank; }
   // Makes cells [len, upto) real copies of `blank` so they can be written.
@@ -44,6 +48,7 @@ class Screen {
     const uint8_t li = row(last).line_info;  // libvterm leaves the vacated row's attribute
     Row& r = row(0);
     r.len = 0;
+    r.wrapped = false;
     Pen pen;
     pen.bg = bg;
     if (!(r.blank.pen == pen) || r.blank.chars[0] != 0 || r.blank.width != 1) {

@@ -255,7 +255,7 @@ std::string synthesize(const Terminal::Impl& m) {
   const detail::Screen& shown = m.screens_[m.alt_ ? 1 : 0];
   if (m.alt_) dec_mode(s, 1047, true);
   for (int r = 0; r < m.rows_; ++r) {
-    const uint8_t li = shown.row(r).line_info;
+    const uint8_t li = shown.row(r).line_info & 7;
     if (li == 0) continue;
     cup(s, r, 0);
     const int dhl = li >> 1;
@@ -348,7 +348,7 @@ std::string Terminal::save() const {
     const detail::Screen& scr = m.screens_[b];
     for (int r = 0; r < m.rows_; ++r) {
       const detail::Row& row = scr.row(r);
-      cells.u8(row.line_info);
+      cells.u8(static_cast<uint8_t>(row.line_info | (row.wrapped ? 8 : 0)));
       cells.varint(static_cast<uint64_t>(row.len));
       cells.varint(pen_id(row.blank.pen));
       put_chars(cells, row.blank.chars);
@@ -521,10 +521,12 @@ Result<Terminal> Terminal::restore(std::string_view state) {
     for (int row = 0; row < rows; ++row) {
       detail::Row& rw = screens[buf].row(row);
       uint64_t len = 0;
-      if (!r.u8(rw.line_info) || rw.line_info > 5 || !r.varint(len) ||
+      if (!r.u8(rw.line_info) || (rw.line_info & 7) > 5 || rw.line_info > 15 || !r.varint(len) ||
           len > static_cast<uint64_t>(cols) || !get_pen(rw.blank.pen) ||
           !get_chars(r, rw.blank.chars) || !r.u8(rw.blank.width) || rw.blank.width > 2)
         return corrupt("bad row");
+      rw.wrapped = (rw.line_info & 8) != 0;
+      rw.line_info &= 7;
       rw.len = static_cast<int>(len);
       for (int c = 0; c < rw.len; ++c) {
         Cell& cell = rw.cells[c];
@@ -557,6 +559,8 @@ Result<Terminal> Terminal::restore(std::string_view state) {
   m.pen_ = pen;
   m.glyph_ = glyph;
   m.glyph_left_ = !phantom;
+  m.wrap_row_ = glyph.valid ? glyph.row : -2;
+  m.at_run_end_ = false;
   m.shadow_.hidden = h;
   m.title_ = std::move(title);
   m.icon_ = std::move(icon);
@@ -606,6 +610,8 @@ bool Terminal::same_state(const Terminal& other, std::string* why) const {
     for (int r = 0; r < a.rows_; ++r) {
       if (a.screens_[buf].row(r).line_info != b.screens_[buf].row(r).line_info)
         return differ("line attributes of row " + std::to_string(r));
+      if (a.screens_[buf].row(r).wrapped != b.screens_[buf].row(r).wrapped)
+        return differ("continuation of row " + std::to_string(r));
       for (int c = 0; c < a.cols_; ++c) {
         if (!(cell(which, r, c) == other.cell(which, r, c)))
           return differ(std::string(buf == 0 ? "primary" : "alternate") + " cell " +

@@ -97,6 +97,14 @@ bool Terminal::Impl::phantom() const {
   return reach >= edge || (h.declrmm && reach >= h.region_right(cols_));
 }
 
+bool Terminal::Impl::early_wrap_possible() const {
+  if (!glyph_.valid || !at_run_end_ || glyph_.row < 0 || glyph_.row >= rows_) return false;
+  const bool dwl = (screens_[alt_ ? 1 : 0].row(glyph_.row).line_info & 1) != 0;
+  const detail::Hidden& h = shadow_.hidden;
+  const int edge = h.declrmm ? std::min(h.region_right(cols_), cols_) : dwl ? cols_ / 2 : cols_;
+  return glyph_.col + glyph_.width == edge - 1;
+}
+
 Cell Terminal::Impl::erase_blank() const {
   Cell c;
   c.pen.bg = pen_.bg;
@@ -107,6 +115,18 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
   // Hot path: once per printed character.
   auto* self = static_cast<Impl*>(user);
   LastGlyph& g = self->glyph_;
+  // Did libvterm reach this glyph by an autowrap from the last one? Only a glyph at the start
+  // of the row below the last glyph's row can be one.
+  int wrap = 0;  // 0 not at column 0, 1 at column 0 (a redraw), 2 wrapped there
+  if (pos.col == 0 || (self->shadow_.hidden.declrmm && pos.col == self->shadow_.hidden.left)) {
+    wrap = pos.col == 0 ? 1 : 0;
+    if (g.valid && pos.row == self->wrap_row_ + 1 &&
+        ((!self->glyph_left_ && self->phantom()) ||
+         (info->width == 2 && self->early_wrap_possible())))
+      wrap = 2;
+  }
+  self->wrap_row_ = pos.row;
+  self->at_run_end_ = true;
   g.valid = true;
   g.row = pos.row;
   g.col = pos.col;
@@ -125,6 +145,7 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
     return 1;
 
   detail::Row& row = self->shown().row(pos.row);
+  if (wrap != 0) row.wrapped = wrap == 2;
   const int c = pos.col;
   const int w = info->width == 2 ? 2 : 1;
   const int end = std::min(cols, c + w);
@@ -163,6 +184,7 @@ int Terminal::Impl::on_movecursor(VTermPos pos, VTermPos, int, void* user) {
   // stays in pending-wrap there; any other move cancels the pending wrap.
   if (!(pos.row == g.row && pos.col >= g.col && pos.col < g.col + g.width))
     self->glyph_left_ = true;
+  self->at_run_end_ = pos.row == g.row && pos.col == g.col + g.width;
   return 1;
 }
 
@@ -174,6 +196,7 @@ void Terminal::Impl::erase_rect(VTermRect rect) {
   if (c0 >= c1) return;
   for (int r = r0; r < r1; ++r) {
     detail::Row& row = scr.row(r);
+    if (c0 == 0) row.wrapped = false;  // erased from column 0: no longer a continuation
     if (c1 >= cols_) {
       if (c0 < row.len) {
         row.len = c0;
@@ -221,6 +244,10 @@ int Terminal::Impl::on_scrollrect(VTermRect rect, int downward, int rightward, v
   rect.end_col = std::min(self->cols_, rect.end_col);
   const int height = rect.end_row - rect.start_row, width = rect.end_col - rect.start_col;
   if (height <= 0 || width <= 0) return 1;
+  if (downward != 0 && self->wrap_row_ >= rect.start_row && self->wrap_row_ < rect.end_row) {
+    self->wrap_row_ -= downward;  // the last glyph's row moved (a wrap at the bottom scrolls)
+    if (self->wrap_row_ < rect.start_row || self->wrap_row_ >= rect.end_row) self->wrap_row_ = -2;
+  }
   if (downward > 0) {
     const int lost = std::min(downward, height);
     self->scrolled_ += static_cast<uint64_t>(lost);
@@ -354,6 +381,7 @@ int Terminal::Impl::on_resize(int rows, int cols, VTermPos* delta, void* user) {
   self->cols_ = cols;
   self->rows_ = rows;
   if (self->glyph_.valid) self->glyph_.row -= drop;
+  self->wrap_row_ -= drop;
   return 1;
 }
 
@@ -426,6 +454,11 @@ std::string Terminal::row_text(Buffer buffer, int row) const {
   return impl_->screen(buffer).text(row);
 }
 
+bool Terminal::row_continues(Buffer buffer, int row) const {
+  if (row < 0 || row + 1 >= impl_->rows_) return false;
+  return impl_->screen(buffer).row(row + 1).wrapped;
+}
+
 uint64_t Terminal::scrolled_lines() const { return impl_->scrolled_; }
 
 uint64_t Terminal::row_generation(Buffer buffer, int row) const {
@@ -438,6 +471,7 @@ void Terminal::set_line_sink(LineSink* sink) { impl_->sink_ = sink; }
 bool Terminal::keyframe_safe() const {
   const Impl& m = *impl_;
   if (!m.shadow_.idle() || m.phantom() || m.shadow_.hidden.single_shift) return false;
+  if (m.early_wrap_possible()) return false;  // restore() cannot say the cursor stayed there
   const detail::Hidden& h = m.shadow_.hidden;
   // A saved cursor or last glyph outside a screen that shrank cannot be put back by CUP.
   if (h.saved.valid && (h.saved.row >= m.rows_ || h.saved.col >= m.cols_)) return false;

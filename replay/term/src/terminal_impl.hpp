@@ -79,6 +79,13 @@ struct Terminal::Impl final : detail::ShadowHost {
   bool restoring_ = false;  // callbacks do not touch the screens while a keyframe is restored
   LastGlyph glyph_;
   bool glyph_left_ = true;  // the cursor moved off the last glyph since it was printed
+  // Autowrap tracking for Row::wrapped: the row the last glyph is on now (following scrolls),
+  // and whether the cursor still sits right after it (a wide glyph that does not fit there
+  // wraps early, without a pending wrap).
+  int wrap_row_ = -2;
+  bool at_run_end_ = false;
+  // The cursor is where a wide glyph would wrap early: restore() cannot put that back.
+  bool early_wrap_possible() const;
   // The cursor may sit in libvterm's pending-wrap state (it does not say): the last glyph
   // reached the right edge and the cursor has not left it since.
   bool phantom() const;

@@ -89,6 +89,12 @@ class Terminal {
   std::string row_text(int row) const;
   std::string row_text(Buffer buffer, int row) const;
 
+  // True when the row's text continues on row + 1: its last glyph was followed by an autowrap
+  // onto the next row (a soft wrap, to be joined into one logical line). Follows the rows
+  // through scrolling; cleared when row + 1 is erased or written from column 0 other than by
+  // the wrap, and for every row when the width changes. False for the last row and outside.
+  bool row_continues(Buffer buffer, int row) const;
+
   // Total lines scrolled off the top of any buffer since creation (keyframe rule input).
   uint64_t scrolled_lines() const;
   // Bumped for a row whenever its cells change; lets callers find rows that changed.
