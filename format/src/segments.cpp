@@ -60,13 +60,18 @@ Result<SegmentLink> link_to(const std::filesystem::path& previous) {
   auto reader = SessionReader::open(previous);
   if (!reader) return fail(std::move(reader).error());
   VerifyReport v = verify_file(previous, nullptr);
-  if (v.verdict == Verdict::io_error) return fail(ErrorKind::io, v.summary);
-  if (v.seals == 0)
-    return fail(ErrorKind::corrupt, previous.string() + ": no seal to link to (" + v.summary + ")");
+  if (v.verdict == Verdict::io_error) return fail(ErrorKind::io, previous.string() + ": " + v.summary);
   SegmentLink link;
   link.previous_file_id = (*reader)->info().file_id;
-  link.last_sealed_head = v.last_sealed_head;
-  link.last_sealed_seq = v.last_sealed_seq;
+  if (v.seals > 0) {
+    link.last_sealed_head = v.last_sealed_head;
+    link.last_sealed_seq = v.last_sealed_seq;
+  } else {
+    // Cut before its first seal (a crash in its first seconds), or damaged before it: the link
+    // vouches for the header alone, record 0 and the chain start (docs/format.md §Segments).
+    link.last_sealed_head = v.chain_start;
+    link.last_sealed_seq = 0;
+  }
   return link;
 }
 

@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
+#include "chain.hpp"
 #include "crc32c.hpp"
 #include "event_codec.hpp"
 #include "layout.hpp"
 #include "source.hpp"
+#include "tap/format/segments.hpp"
 #include "tap/support/c_deleter.hpp"
 #include "wire.hpp"
 
@@ -40,6 +43,9 @@ class FileReader final : public SessionReader {
     uint32_t len = 0;
     TAP_TRY(info_, layout::decode_file_header(head, &len));
     header_len_ = len;
+    Chain chain;
+    chain.start(std::string_view(head).substr(0, len));
+    chain_start_ = chain.head();
     if (!load_end_index() && !load_seal_chain()) scan(header_len_, 0);
     status_.frames = frames_.size();
     rewind();
@@ -72,6 +78,58 @@ class FileReader final : public SessionReader {
         return {};
       }
     }
+  }
+
+  Result<bool> refresh() override {
+    if (status_.complete || status_.fault) return false;
+    const uint64_t before = src_->size();
+    TAP_TRY(uint64_t size, src_->refresh());
+    if (size == before) return false;
+    // The tail seen before was the end of what had been written then, not a verdict.
+    status_.torn_tail = false;
+    status_.zero_tail = false;
+    if (tail_warning_ < status_.warnings.size()) status_.warnings.resize(tail_warning_);
+    tail_warning_ = SIZE_MAX;
+    const uint64_t old_end = records_end_;
+    scan(records_end_, scan_record_);
+    if (saw_end_) (void)load_end_index();
+    status_.frames = frames_.size();
+    if (records_end_ == old_end) return false;
+    if (!status_.complete) keyframes_complete_ = false;
+    if (done_ && !pending_error_) done_ = false;
+    return true;
+  }
+
+  // Back to the first event (the session reader enters a segment this way).
+  void restart() { rewind(); }
+
+  // Whether `link` (a later segment's header) names a seal this file holds, or its chain start.
+  // The reader knows the seals it located (END, the seal chain, the scanned tail); tapverify
+  // checks the chain itself.
+  bool links_here(const SegmentLink& link, std::string* why) const {
+    if (link.previous_file_id != info_.file_id) {
+      *why = "it links a different file";
+      return false;
+    }
+    if (link.last_sealed_seq == 0 && link.last_sealed_head == chain_start_) return true;
+    if (seals_.empty()) {
+      *why = "it links a seal at record " + std::to_string(link.last_sealed_seq) +
+             ", the previous segment has none";
+      return false;
+    }
+    for (const auto& [seq, head] : seals_) {
+      if (seq != link.last_sealed_seq) continue;
+      if (head == link.last_sealed_head) return true;
+      *why = "its link's chain head differs from the previous segment's seal at record " +
+             std::to_string(seq);
+      return false;
+    }
+    if (link.last_sealed_seq > seals_.back().first) {
+      *why = "it links a seal at record " + std::to_string(link.last_sealed_seq) +
+             ", the previous segment ends sealed at record " + std::to_string(seals_.back().first);
+      return false;
+    }
+    return true;  // an earlier seal the reader did not locate (the END index path)
   }
 
   Result<std::optional<Keyframe>> seek_keyframe(Nanos t) override {
@@ -130,6 +188,7 @@ class FileReader final : public SessionReader {
     frames_ = std::move(body.frames);
     keyframes_ = std::move(body.keyframes);
     keyframes_complete_ = true;
+    if (seals_.empty() || seals_.back().first < h.seq) seals_.emplace_back(h.seq, body.head);
     records_end_ = end_off;
     duration_ = body.last_time;
     status_.complete = true;
@@ -195,6 +254,7 @@ class FileReader final : public SessionReader {
       seq = h.seq;
     }
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      seals_.emplace_back(it->seq, it->head);
       for (const FrameEntry& f : it->frames)
         if (f.offset >= header_len_ && f.offset < last &&
             (frames_.empty() || (f.offset > frames_.back().offset &&
@@ -259,6 +319,7 @@ class FileReader final : public SessionReader {
                                           std::to_string(h.seq) + " (records missing or reordered)");
         break;
       }
+      if (end == size && last_record_is_torn(off, hb, h, record, payload)) break;
       if (h.type == RecordType::data && (h.flags & layout::kDataFrameStart) &&
           h.payload_len >= layout::kFrameStartPrefix) {
         char p[layout::kFrameStartPrefix];
@@ -279,6 +340,7 @@ class FileReader final : public SessionReader {
             if (keyframes_.empty() || k.seq > keyframes_.back().seq) keyframes_.push_back(k);
           keyframes_known_seq_ = body.events;
           if (h.type == RecordType::end) keyframes_complete_ = true;
+          if (seals_.empty() || seals_.back().first < h.seq) seals_.emplace_back(h.seq, body.head);
         }
         // A SEAL that fails its CRC is reported when next() reaches it.
       }
@@ -286,8 +348,10 @@ class FileReader final : public SessionReader {
       off = end;
       ++record;
       if (h.type == RecordType::end) {
+        saw_end_ = true;
         if (size - off < layout::kFooterLen) {
           status_.torn_tail = true;
+          tail_warning_ = status_.warnings.size();
           status_.warnings.push_back("torn tail: the footer after END is cut short");
         } else if (size - off > layout::kFooterLen) {
           status_.warnings.push_back(std::to_string(size - off - layout::kFooterLen) +
@@ -297,7 +361,27 @@ class FileReader final : public SessionReader {
       }
     }
     records_end_ = std::min(off, size);
+    scan_record_ = record;
     status_.intact_bytes = records_end_;
+  }
+
+  // The last record of the file, complete in length and ending exactly at its end, whose CRC
+  // fails: what a crash can leave of the record being written (docs/integrity.md §A bad CRC
+  // on the last record). Nothing follows it and no seal covers it, so it is a torn tail, not
+  // corruption. True when it is (the record is then dropped).
+  bool last_record_is_torn(uint64_t off, const char* hb, const RecordHeader& h, uint64_t record,
+                           std::string& payload) {
+    if (!src_->read(off + layout::kRecordHeaderLen, h.payload_len, payload)) return false;
+    if (layout::record_crc(hb, payload) == h.crc) return false;
+    records_end_ = off;
+    status_.torn_tail = true;
+    tail_warning_ = status_.warnings.size();
+    status_.warnings.push_back("torn tail at offset " + std::to_string(off) + ": the last record (" +
+                               std::to_string(record) +
+                               ") fails its CRC and ends at the end of the file, an incomplete "
+                               "write (" + std::to_string(layout::kRecordHeaderLen + h.payload_len) +
+                               " bytes dropped)");
+    return true;
   }
 
   // The file stops being records at `off`: a zero tail, a torn tail, or (zeros followed by data)
@@ -312,6 +396,7 @@ class FileReader final : public SessionReader {
       if (!src_->read(p, n, buf)) break;
       zeros = std::all_of(buf.begin(), buf.end(), [](char c) { return c == 0; });
     }
+    if (zeros || !why.empty()) tail_warning_ = status_.warnings.size();
     if (zeros) {
       status_.zero_tail = true;
       status_.warnings.push_back("zero tail: " + std::to_string(size - off) +
@@ -607,7 +692,13 @@ class FileReader final : public SessionReader {
 
   std::unique_ptr<Source> src_;
   SessionInfo info_;
+  Hash256 chain_start_{};
   ReadStatus status_;
+  // Seals located (seq, chain head before it), ascending: what a later segment's link names.
+  std::vector<std::pair<uint64_t, Hash256>> seals_;
+  uint64_t scan_record_ = 0;            // the record number the scan stopped at
+  size_t tail_warning_ = SIZE_MAX;      // the tail's warning in status_.warnings, if any
+  bool saw_end_ = false;
   uint32_t header_len_ = 0;
   uint64_t records_end_ = 0;
   Nanos duration_ = 0;
@@ -639,12 +730,199 @@ class FileReader final : public SessionReader {
   std::optional<Error> pending_error_;
 };
 
+// The segments of one session as one stream (docs/format.md §Reading segments). Each segment
+// has its own FileReader; `base` is the number of session events before it, known once the
+// segments before it have been counted.
+class SessionSetReader final : public SessionReader {
+ public:
+  Result<void> open(const std::filesystem::path& path) {
+    std::vector<std::filesystem::path> paths = segment_paths(path);
+    base_path_ = segment_base(path);
+    named_ = base_path_ != path;
+    TAP_TRY(auto first, open_file(paths.front()));
+    segs_.push_back(Segment{paths.front(), std::move(first), 0});
+    for (size_t k = 1; k < paths.size(); ++k)
+      if (!add(paths[k])) break;
+    return {};
+  }
+
+  const SessionInfo& info() const override { return segs_.front().reader->info(); }
+  size_t segment_count() const override { return segs_.size(); }
+  size_t current_segment() const override { return cur_; }
+
+  Result<const Event*> next() override {
+    for (;;) {
+      Segment& s = segs_[cur_];
+      TAP_TRY(const Event* e, s.reader->next());
+      if (e != nullptr) {
+        const Keyframe* kf = e->get<Keyframe>();
+        if (kf == nullptr || *s.base == 0) return e;
+        // Keyframes name events by session-wide number, as next_seq() counts them.
+        keyframe_event_ = *e;
+        std::get<Keyframe>(keyframe_event_.body).event_seq += *s.base;
+        return static_cast<const Event*>(&keyframe_event_);
+      }
+      if (cur_ + 1 == segs_.size()) {
+        if (link_fault_) return fail(*link_fault_);
+        return static_cast<const Event*>(nullptr);
+      }
+      Segment& n = segs_[cur_ + 1];
+      if (!n.base) n.base = *s.base + s.reader->next_seq();
+      ++cur_;
+      n.reader->restart();
+    }
+  }
+
+  uint64_t next_seq() const override {
+    return *segs_[cur_].base + segs_[cur_].reader->next_seq();
+  }
+
+  Result<void> seek(Nanos t) override {
+    const size_t k = segment_for(t);
+    TAP_CHECK(count_before(k));
+    cur_ = k;
+    return segs_[k].reader->seek(t);
+  }
+
+  Result<std::optional<Keyframe>> seek_keyframe(Nanos t) override {
+    const size_t k = segment_for(t);
+    TAP_CHECK(count_before(k));
+    // The keyframe may lie in an earlier segment: the screen then carries across the restart.
+    for (size_t j = k + 1; j-- > 0;) {
+      TAP_TRY(std::optional<Keyframe> kf, segs_[j].reader->seek_keyframe(t));
+      if (kf) {
+        cur_ = j;
+        kf->event_seq += *segs_[j].base;
+        return kf;
+      }
+    }
+    cur_ = 0;
+    segs_.front().reader->restart();
+    return std::optional<Keyframe>();
+  }
+
+  Nanos duration() const override {
+    Nanos d = 0;
+    for (const Segment& s : segs_) d = std::max(d, s.reader->duration());
+    return d;
+  }
+
+  const ReadStatus& status() const override {
+    // Rebuilt on each call: a segment's status changes as it is read or refreshed.
+    const ReadStatus& last = segs_.back().reader->status();
+    status_ = ReadStatus{};
+    status_.complete = last.complete && !link_fault_;
+    status_.torn_tail = last.torn_tail;
+    status_.zero_tail = last.zero_tail;
+    for (const Segment& s : segs_) {
+      const ReadStatus& st = s.reader->status();
+      status_.intact_bytes += st.intact_bytes;
+      status_.frames += st.frames;
+      if (st.fault && !status_.fault)
+        status_.fault = Error(*st.fault).context(s.path.filename().string());
+      for (const std::string& w : st.warnings)
+        status_.warnings.push_back(segs_.size() > 1 ? s.path.filename().string() + ": " + w : w);
+    }
+    if (link_fault_ && !status_.fault) status_.fault = link_fault_;
+    return status_;
+  }
+
+  Result<bool> refresh() override {
+    TAP_TRY(bool grew, segs_.back().reader->refresh());
+    // A restarted recorder continues the session in the next segment file.
+    while (named_ && !link_fault_) {
+      auto p = segment_path(base_path_, segs_.back().reader->info().segment + 1);
+      std::error_code ec;
+      if (!std::filesystem::exists(p, ec)) break;
+      if (!add(p)) {
+        grew = true;  // the link fault is news too
+        break;
+      }
+      grew = true;
+    }
+    return grew;
+  }
+
+ private:
+  struct Segment {
+    std::filesystem::path path;
+    std::unique_ptr<FileReader> reader;
+    std::optional<uint64_t> base;
+  };
+
+  static Result<std::unique_ptr<FileReader>> open_file(const std::filesystem::path& path) {
+    TAP_TRY(auto src, Source::open_file(path));
+    auto r = std::make_unique<FileReader>(std::move(src));
+    if (auto ok = r->open(); !ok) return fail(std::move(ok).error().context(path.string()));
+    return r;
+  }
+
+  // Opens the segment after the last one and checks its link; false (and link_fault_) when it
+  // is unusable or does not link the one before.
+  bool add(const std::filesystem::path& path) {
+    auto r = open_file(path);
+    if (!r) {
+      link_fault_ = r.error();
+      return false;
+    }
+    const FileReader& prev = *segs_.back().reader;
+    const SessionInfo& info = (*r)->info();
+    std::string why;
+    bool ok = false;
+    if (info.session_id != prev.info().session_id) why = "it belongs to another session";
+    else if (info.segment != prev.info().segment + 1)
+      why = "its header says segment " + std::to_string(info.segment) + ", expected " +
+            std::to_string(prev.info().segment + 1);
+    else if (!info.previous) why = "it has no link to the previous segment";
+    else ok = prev.links_here(*info.previous, &why);
+    if (!ok) {
+      link_fault_ = Error(ErrorKind::tampered, path.string() + ": broken segment link: " + why);
+      return false;
+    }
+    segs_.push_back(Segment{path, std::move(r).value(), std::nullopt});
+    return true;
+  }
+
+  // The segment holding time t: the first whose events reach t, else the last.
+  size_t segment_for(Nanos t) const {
+    for (size_t k = 0; k < segs_.size(); ++k)
+      if (segs_[k].reader->duration() >= t) return k;
+    return segs_.size() - 1;
+  }
+
+  // Makes the base of segment k known: counts the events of the segments before it whose
+  // count is not known yet (one frame decoded each: the last).
+  Result<void> count_before(size_t k) {
+    for (size_t j = 0; j < k; ++j) {
+      if (segs_[j + 1].base) continue;
+      TAP_CHECK(segs_[j].reader->seek(std::numeric_limits<Nanos>::max()));
+      segs_[j + 1].base = *segs_[j].base + segs_[j].reader->next_seq();
+    }
+    return {};
+  }
+
+  std::filesystem::path base_path_;
+  bool named_ = false;
+  std::vector<Segment> segs_;
+  size_t cur_ = 0;
+  std::optional<Error> link_fault_;
+  Event keyframe_event_;
+  mutable ReadStatus status_;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<SessionReader>> SessionReader::open(const std::filesystem::path& path) {
   TAP_TRY(auto src, Source::open_file(path));
   auto r = std::make_unique<FileReader>(std::move(src));
   if (auto ok = r->open(); !ok) return fail(std::move(ok).error().context(path.string()));
+  return std::unique_ptr<SessionReader>(std::move(r));
+}
+
+Result<std::unique_ptr<SessionReader>> SessionReader::open_session(
+    const std::filesystem::path& path) {
+  auto r = std::make_unique<SessionSetReader>();
+  TAP_CHECK(r->open(path));
   return std::unique_ptr<SessionReader>(std::move(r));
 }
 

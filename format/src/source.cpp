@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "tap/support/fd.hpp"
 
@@ -25,6 +27,16 @@ class FileSource final : public Source {
     TAP_TRY(size_t n, pread_full(fd_.get(), out, len, offset));
     if (n != len) return fail(ErrorKind::truncated, name_ + " shrank while being read");
     return {};
+  }
+  Result<uint64_t> refresh() override {
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) return fail(Error::from_errno("stat " + name_, errno));
+    const auto size = static_cast<uint64_t>(st.st_size);
+    if (size < size_)
+      return fail(ErrorKind::corrupt, name_ + " shrank from " + std::to_string(size_) + " to " +
+                                          std::to_string(size) + " bytes while being read");
+    size_ = size;
+    return size_;
   }
 
  private:

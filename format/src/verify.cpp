@@ -61,6 +61,7 @@ class Verifier {
     info_ = *info;
     r_.key_id = info_.key_id;
     chain_.start(std::string_view(head).substr(0, hlen));
+    r_.chain_start = chain_.head();
     r_.sealed_bytes = hlen;
     walk(hlen);
     return finish();
@@ -121,6 +122,17 @@ class Verifier {
         return;
       }
       if (layout::record_crc(hb, payload) != h.crc) {
+        if (end == size) {
+          // The last record, ending exactly at the end of the file and covered by no seal: a
+          // crash can leave the record being written like this (docs/integrity.md §A bad CRC
+          // on the last record). Anything after it, or a seal over it, makes it corruption.
+          r_.torn_tail = true;
+          r_.notes.push_back("torn tail at offset " + std::to_string(off) + ": the last record (" +
+                             std::to_string(seq) +
+                             ") fails its CRC and ends at the end of the file, an incomplete "
+                             "write (" + std::to_string(size - off) + " bytes dropped)");
+          return;
+        }
         bad(seq, off, "bad CRC (the record was altered or damaged)");
         return;
       }
@@ -335,8 +347,13 @@ static VerifyReport with_previous_segment(VerifyReport report, const std::filesy
                            " is not the file this one links to");
     return report;
   }
-  if (prev.last_sealed_seq < link.last_sealed_seq || prev.seals == 0 ||
-      (prev.last_sealed_seq == link.last_sealed_seq && prev.last_sealed_head != link.last_sealed_head)) {
+  // A link to record 0 with the previous file's chain start vouches for its header only: what a
+  // recorder restarted before the first seal writes (docs/format.md §Segments).
+  const bool to_start = link.last_sealed_seq == 0 && link.last_sealed_head == prev.chain_start;
+  if (!to_start &&
+      (prev.last_sealed_seq < link.last_sealed_seq || prev.seals == 0 ||
+       (prev.last_sealed_seq == link.last_sealed_seq &&
+        prev.last_sealed_head != link.last_sealed_head))) {
     report.verdict = Verdict::tampered;
     report.summary = "previous segment " + prev_path.filename().string() +
                      " was cut or altered: this segment links its seal at record " +
@@ -345,7 +362,9 @@ static VerifyReport with_previous_segment(VerifyReport report, const std::filesy
     return report;
   }
   report.notes.push_back("links previous segment " + prev_path.filename().string() +
-                         " at its seal on record " + std::to_string(link.last_sealed_seq));
+                         (to_start && prev.seals == 0
+                              ? std::string(" at its chain start (it had no seal)")
+                              : " at its seal on record " + std::to_string(link.last_sealed_seq)));
   return report;
 }
 

@@ -21,7 +21,9 @@ std::vector<std::filesystem::path> segment_paths(const std::filesystem::path& pa
 
 // The link a new segment puts in its header (SessionInfo::previous) to follow `previous`, a
 // segment left without END: its file id and the chain head of its last seal that verifies
-// (docs/integrity.md §Segments). Fails when `previous` is unreadable or tampered before any seal.
+// (docs/integrity.md §Segments). When no seal verifies (cut or damaged before its first seal)
+// the link names record 0 and the chain start H0, vouching for the header alone. Fails only
+// when `previous` cannot be read or its header is unusable.
 Result<SegmentLink> link_to(const std::filesystem::path& previous);
 
 }  // namespace tap::format

@@ -45,6 +45,7 @@ struct VerifyReport {
   bool key_trusted = false;
   Hash256 last_sealed_head{};
   uint64_t last_sealed_seq = 0;
+  Hash256 chain_start{};                // H0, the chain head over the file header alone
   std::vector<std::string> notes;       // warnings and facts worth printing
 };
 
