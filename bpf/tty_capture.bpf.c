@@ -53,7 +53,7 @@ struct {
   __uint(pinning, LIBBPF_PIN_BY_NAME);
 } stats SEC(".maps");
 
-/* A call on a pty fd between its enter and exit, keyed by tid. */
+/* An ioctl on a pty fd between its enter and exit (the winsize is read at enter). */
 struct pending {
   __u64 buf;       /* user buffer, or the iovec array */
   __u32 vlen;      /* iovec count; 0 for a plain buffer */
@@ -66,13 +66,22 @@ struct pending {
 
 enum { OP_OUTPUT = 1, OP_INPUT, OP_WINSZ, OP_SCTTY };
 
+/* Per-task storage instead of a tid-keyed hash: a task that never touched a pty has no entry,
+ * so the exit of every unrelated read/write costs one pointer test, not a hash lookup; the
+ * entry is never deleted (op 0 means no call in flight) and goes away with the task. */
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 65536);
-  __type(key, __u32);
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
   __type(value, struct pending);
   __uint(pinning, LIBBPF_PIN_BY_NAME);
-} pending SEC(".maps");
+} task_pending SEC(".maps");
+
+/* A kfunc the verifier turns into a plain move: a kernel pointer read from memory becomes
+ * typed, so its fields are read with direct loads instead of one bpf_probe_read_kernel call
+ * each (a helper call per field was most of the cost of classifying a write). */
+extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym;
+#define TAP_CAST(type, ptr) ((type *)bpf_rdonly_cast((void *)(ptr), bpf_core_type_id_kernel(type)))
 
 /* Copy state of one call. It lives in the per-CPU map value, not on the stack: values loaded
  * from a map are unknown to the verifier, so the bpf_loop callbacks converge at once instead
@@ -124,10 +133,14 @@ static __always_inline struct tap_stats *stat(void) {
 }
 
 /* Batched wake-ups: the default adaptive wake-up costs microseconds per record on a flood
- * (+75-90 %); the consumer also polls every 100 ms, so only wake it for a backlog. */
-static __always_inline __u64 wake_flags(struct tap_config *c) {
+ * (+75-90 %); the consumer also polls every 100 ms, so only wake it for a backlog, and only
+ * on the record that takes the backlog past the threshold: waking on every record above it
+ * (while the consumer is already draining) cost an interrupt per record. `size` is the
+ * record about to be submitted. */
+static __always_inline __u64 wake_flags(struct tap_config *c, __u64 size) {
   __u64 avail = bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA);
-  return avail >= c->wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+  return avail < c->wake_bytes && avail + size >= c->wake_bytes ? BPF_RB_FORCE_WAKEUP
+                                                                : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void submit(void *rec, __u64 size, __u64 flags, __u64 payload) {
@@ -144,26 +157,29 @@ static __always_inline void submit(void *rec, __u64 size, __u64 flags, __u64 pay
 
 enum { SIDE_NONE = 0, SIDE_MASTER = 1, SIDE_SLAVE = 2 };
 
+static __always_inline struct task_struct *cur(void) {
+  return bpf_get_current_task_btf();
+}
+
 static __always_inline struct file *fd_file(int fd) {
-  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-  struct files_struct *files = BPF_CORE_READ(task, files);
-  struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-  unsigned int max = BPF_CORE_READ(fdt, max_fds);
-  if (fd < 0 || (unsigned int)fd >= max) return NULL;
-  struct file **arr = BPF_CORE_READ(fdt, fd);
+  struct fdtable *fdt = cur()->files->fdt;
+  if (fd < 0 || (unsigned int)fd >= fdt->max_fds) return NULL;
+  struct file **arr = fdt->fd;
   struct file *f = NULL;
+  /* The array element is a pointer the verifier cannot type: one helper read, then typed. */
   bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
-  return f;
+  if (!f) return NULL;
+  return TAP_CAST(struct file, f);
 }
 
 /* Side of `f` by its inode alone: /dev/ptmx (5:2) is a master; a pts (136-143) or /dev/tty
  * (5:0, resolved later) may be a slave. */
 static __always_inline int file_side(struct file *f) {
   if (!f) return SIDE_NONE;
-  struct inode *ino = BPF_CORE_READ(f, f_inode);
-  umode_t mode = BPF_CORE_READ(ino, i_mode);
-  if ((mode & TAP_S_IFMT) != TAP_S_IFCHR) return SIDE_NONE;
-  dev_t rdev = BPF_CORE_READ(ino, i_rdev);
+  struct inode *ino = f->f_inode;
+  if (!ino) return SIDE_NONE;
+  if ((ino->i_mode & TAP_S_IFMT) != TAP_S_IFCHR) return SIDE_NONE;
+  dev_t rdev = ino->i_rdev;
   if (rdev == TAP_MKDEV(5, 2)) return SIDE_MASTER;
   __u32 major = rdev >> 20;
   if ((major >= 136 && major <= 143) || rdev == TAP_MKDEV(5, 0)) return SIDE_SLAVE;
@@ -171,20 +187,24 @@ static __always_inline int file_side(struct file *f) {
 }
 
 static __always_inline struct tty_struct *file_tty(struct file *f) {
-  struct tty_file_private *priv = BPF_CORE_READ(f, private_data);
-  return BPF_CORE_READ(priv, tty);
+  struct tty_file_private *priv = TAP_CAST(struct tty_file_private, f->private_data);
+  if (!priv) return NULL;
+  return priv->tty;
 }
 
 static __always_inline int is_pts(struct tty_struct *tty) {
-  int major = BPF_CORE_READ(tty, driver, major);
+  struct tty_driver *drv = tty->driver;
+  if (!drv) return 0;
+  int major = drv->major;
   return major >= 136 && major <= 143;
 }
 
 /* Session key from the slave tty: devpts dentry -> superblock s_dev, and the index. */
 static __always_inline void slave_key(struct tty_struct *slave, struct tap_session_key *k) {
-  struct dentry *d = BPF_CORE_READ(slave, driver_data);
-  k->pty_dev = BPF_CORE_READ(d, d_sb, s_dev);
-  k->pty_index = BPF_CORE_READ(slave, index);
+  struct dentry *d = TAP_CAST(struct dentry, slave->driver_data);
+  struct super_block *sb = d ? d->d_sb : NULL;
+  k->pty_dev = sb ? sb->s_dev : 0;
+  k->pty_index = slave->index;
   k->pad = 0;
 }
 
@@ -192,7 +212,7 @@ static __always_inline void slave_key(struct tty_struct *slave, struct tap_sessi
 static __always_inline struct tty_struct *master_key(struct file *f, struct tap_session_key *k) {
   struct tty_struct *master = file_tty(f);
   if (!master) return NULL;
-  struct tty_struct *slave = BPF_CORE_READ(master, link);
+  struct tty_struct *slave = master->link;
   if (!slave) return NULL;
   slave_key(slave, k);
   return slave;
@@ -204,6 +224,18 @@ static __always_inline struct tty_struct *slave_fd_key(struct file *f, struct ta
   if (!tty || !is_pts(tty)) return NULL;
   slave_key(tty, k);
   return tty;
+}
+
+/* The call of this task between its enter and exit, or NULL when it has none. */
+static __always_inline struct pending *pending_get(void) {
+  struct pending *p = bpf_task_storage_get(&task_pending, cur(), 0, 0);
+  return p && p->op ? p : NULL;
+}
+
+static __always_inline void pending_set(struct pending *p) {
+  struct pending *slot =
+      bpf_task_storage_get(&task_pending, cur(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (slot) *slot = *p;
 }
 
 static __always_inline struct tap_session_state *state_of(struct tap_session_key *k) {
@@ -229,13 +261,13 @@ static __always_inline void fill_hdr(struct tap_rec_hdr *h, __u8 kind, __u16 siz
 
 static __always_inline void fill_meta(struct tap_rec_meta *m, __u8 kind,
                                       struct tap_session_key *k, struct tap_session_state *s) {
-  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct task_struct *task = cur();
   __u64 ugid = bpf_get_current_uid_gid();
   fill_hdr(&m->hdr, kind, sizeof(*m), k, s ? s->generation : 0);
   m->tid = (__u32)bpf_get_current_pid_tgid();
   m->uid = (__u32)ugid;
-  m->euid = BPF_CORE_READ(task, cred, euid.val);
-  m->loginuid = BPF_CORE_READ(task, loginuid.val);
+  m->euid = task->cred->euid.val;
+  m->loginuid = task->loginuid.val;
   m->cgroup_id = bpf_get_current_cgroup_id();
   m->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
   m->out_off = s ? s->out_off : 0;
@@ -251,7 +283,7 @@ static __always_inline void emit_meta(__u8 kind, struct tap_session_key *k,
   struct tap_rec_meta m = {};
   fill_meta(&m, kind, k, s);
   struct tap_config *c = cfg();
-  submit(&m, sizeof(m), c ? wake_flags(c) : 0, 0);
+  submit(&m, sizeof(m), c ? wake_flags(c, sizeof(m)) : 0, 0);
 }
 
 static __always_inline int enabled(struct tap_config **out) {
@@ -320,7 +352,7 @@ static __always_inline void copy_call(struct pending *p, long ret, struct tap_co
   if (!s) return;
   int output = p->op == OP_OUTPUT;
   __u64 start = __sync_fetch_and_add(output ? &s->out_off : &s->in_off, (__u64)ret);
-  __u64 flags = wake_flags(c);
+  __u64 flags = wake_flags(c, (__u64)ret);
 
   if (!output && p->suppress) {
     struct tap_rec_data r = {};
@@ -373,59 +405,23 @@ static __always_inline void copy_call(struct pending *p, long ret, struct tap_co
 
 /* ---- the logic, shared by both flavours ------------------------------------------------ */
 
-/* read family enter: remember master reads. */
-static __always_inline void on_read_enter(int fd, __u64 buf, __u32 vlen) {
-  struct tap_config *c;
-  if (!enabled(&c)) return;
-  struct file *f = fd_file(fd);
-  if (file_side(f) != SIDE_MASTER) return;
-  struct pending p = {};
-  if (!master_key(f, &p.key)) return;
-  p.buf = buf;
-  p.vlen = vlen;
-  p.op = OP_OUTPUT;
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
-}
-
 /* Kernel's own rule for tty_audit: a password prompt is ECHO off with ICANON on. */
 static __always_inline int password_prompt(struct tty_struct *slave) {
-  tcflag_t lflag = BPF_CORE_READ(slave, termios.c_lflag);
+  tcflag_t lflag = slave->termios.c_lflag;
   return !(lflag & TAP_ECHO) && (lflag & TAP_ICANON);
 }
 
-/* write family enter: master writes are input; slave writes are attribution only. */
-static __always_inline void on_write_enter(int fd, __u64 buf, __u32 vlen) {
-  struct tap_config *c;
-  if (!enabled(&c)) return;
-  struct file *f = fd_file(fd);
-  int side = file_side(f);
-  if (side == SIDE_NONE) return;
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  __u32 tgid = pid_tgid >> 32;
-  if (side == SIDE_MASTER) {
-    struct pending p = {};
-    struct tty_struct *slave = master_key(f, &p.key);
-    if (!slave) return;
-    p.buf = buf;
-    p.vlen = vlen;
-    p.op = OP_INPUT;
-    if (c->input_mode == TAP_INPUT_NONE)
-      p.suppress = 1;
-    else if (c->input_mode == TAP_INPUT_SUPPRESS_PASSWORDS)
-      p.suppress = password_prompt(slave);
-    __u32 tid = (__u32)pid_tgid;
-    bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
-    return;
-  }
+/* A write to the slave side: an event only when the writer (tgid, uid, euid) differs from
+ * the session's last one, so the common case is one map lookup and no ring output. */
+static __always_inline void on_slave_write(struct file *f, struct tap_config *c) {
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   if (tgid == c->self_tgid) return;
   struct tap_session_key k;
   if (!slave_fd_key(f, &k)) return;
   struct tap_session_state *s = state_of(&k);
   if (!s) return;
-  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
   __u32 uid = (__u32)bpf_get_current_uid_gid();
-  __u32 euid = BPF_CORE_READ(task, cred, euid.val);
+  __u32 euid = cur()->cred->euid.val;
   if (s->writer_tgid == tgid && s->writer_uid == uid && s->writer_euid == euid) return;
   s->writer_tgid = tgid;
   s->writer_uid = uid;
@@ -433,27 +429,45 @@ static __always_inline void on_write_enter(int fd, __u64 buf, __u32 vlen) {
   emit_meta(TAP_REC_WRITER, &k, s);
 }
 
-static __always_inline void on_rw_exit(long ret) {
-  /* Ownership first: while a restarted daemon takes over, both program sets run, and only
-   * the owner may consume a pending call, or the call would be lost without a trace. */
+/* Read and write families, all at exit, with one program per call: the arguments are still
+ * in the task's saved user registers (di: fd, si: buffer or iovec array, dx: iovec count),
+ * and the return value is the exact length. Failed calls (EAGAIN is common) return before
+ * anything else; so does every fd that is not a pty, after the fd -> inode test. Master
+ * reads are output, master writes input, slave writes writer attribution (no payload). */
+static __always_inline void on_rw_exit(int write, int vec, long ret) {
+  if (ret <= 0 && (write || ret != -5 /* EIO on a master read: the slave side is gone */))
+    return;
   struct tap_config *c;
   if (!enabled(&c)) return;
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  struct pending *pp = bpf_map_lookup_elem(&pending, &tid);
-  if (!pp) return;
-  struct pending p = *pp;
-  bpf_map_delete_elem(&pending, &tid);
-  if (p.op != OP_OUTPUT && p.op != OP_INPUT) return;
-  if (ret > 0) {
-    copy_call(&p, ret, c);
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur());
+  if (!regs) return;
+  struct file *f = fd_file((int)regs->di);
+  int side = file_side(f);
+  if (side == SIDE_NONE) return;
+  if (side == SIDE_SLAVE) {
+    if (write) on_slave_write(f, c);
     return;
   }
-  if (p.op == OP_OUTPUT && ret == -5 /* EIO: the slave side is gone */) {
+  struct pending p = {};
+  struct tty_struct *slave = master_key(f, &p.key);
+  if (!slave) return;
+  if (ret <= 0) {
     struct tap_session_state *s = bpf_map_lookup_elem(&sessions, &p.key);
     if (!s || (s->flags & TAP_S_HUNG)) return;
     s->flags |= TAP_S_HUNG;
     emit_meta(TAP_REC_HANGUP, &p.key, s);
+    return;
   }
+  p.buf = regs->si;
+  p.vlen = vec ? (__u32)regs->dx : 0;
+  p.op = write ? OP_INPUT : OP_OUTPUT;
+  if (write) {
+    if (c->input_mode == TAP_INPUT_NONE)
+      p.suppress = 1;
+    else if (c->input_mode == TAP_INPUT_SUPPRESS_PASSWORDS)
+      p.suppress = password_prompt(slave);
+  }
+  copy_call(&p, ret, c);
 }
 
 static __always_inline void on_ioctl_enter(int fd, __u32 cmd, __u64 arg) {
@@ -478,18 +492,16 @@ static __always_inline void on_ioctl_enter(int fd, __u32 cmd, __u64 arg) {
   } else {
     p.op = OP_SCTTY;
   }
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+  pending_set(&p);
 }
 
 static __always_inline void on_ioctl_exit(long ret) {
   struct tap_config *c;
   if (!enabled(&c)) return;
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  struct pending *pp = bpf_map_lookup_elem(&pending, &tid);
+  struct pending *pp = pending_get();
   if (!pp) return;
   struct pending p = *pp;
-  bpf_map_delete_elem(&pending, &tid);
+  pp->op = 0;
   if (ret != 0) return;
   struct tap_session_state *s = state_of(&p.key);
   if (!s) return;
@@ -540,7 +552,8 @@ static __always_inline void on_close_enter(int fd) {
 
 /* The pty that `task` has as controlling terminal, if it is a pts. */
 static __always_inline int ctty_key(struct task_struct *task, struct tap_session_key *k) {
-  struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+  struct signal_struct *sig = task->signal;
+  struct tty_struct *tty = sig ? sig->tty : NULL;
   if (!tty || !is_pts(tty)) return 0;
   slave_key(tty, k);
   return 1;
@@ -551,7 +564,7 @@ static __always_inline void on_setuid_exit(long ret) {
   struct tap_config *c;
   if (!enabled(&c)) return;
   struct tap_session_key k;
-  if (!ctty_key((struct task_struct *)bpf_get_current_task(), &k)) return;
+  if (!ctty_key(cur(), &k)) return;
   struct tap_session_state *s = bpf_map_lookup_elem(&sessions, &k);
   if (!s) return;
   emit_meta(TAP_REC_CRED, &k, s);
@@ -561,39 +574,29 @@ static __always_inline void on_setuid_exit(long ret) {
  * A program may read only the arguments its syscall has (sys_enter_close with args[1] fails
  * to attach with EACCES), so each program reads exactly what it uses. */
 
-#define TP_ENTER_RW(name, fn, vec)                                                   \
-  SEC("tracepoint/syscalls/sys_enter_" #name)                                         \
-  int tp_enter_##name(struct trace_event_raw_sys_enter *ctx) {                        \
-    fn((int)ctx->args[0], ctx->args[1], vec ? (__u32)ctx->args[2] : 0);               \
-    return 0;                                                                         \
-  }
 #define TP_EXIT(name, fn)                                                            \
   SEC("tracepoint/syscalls/sys_exit_" #name)                                          \
   int tp_exit_##name(struct trace_event_raw_sys_exit *ctx) {                          \
     fn(ctx->ret);                                                                     \
     return 0;                                                                         \
   }
+#define TP_EXIT_RW(name, write, vec)                                                 \
+  SEC("tracepoint/syscalls/sys_exit_" #name)                                          \
+  int tp_exit_##name(struct trace_event_raw_sys_exit *ctx) {                          \
+    on_rw_exit(write, vec, ctx->ret);                                                 \
+    return 0;                                                                         \
+  }
 
-TP_ENTER_RW(read, on_read_enter, 0)
-TP_ENTER_RW(readv, on_read_enter, 1)
-TP_ENTER_RW(pread64, on_read_enter, 0)
-TP_ENTER_RW(preadv, on_read_enter, 1)
-TP_ENTER_RW(preadv2, on_read_enter, 1)
-TP_ENTER_RW(write, on_write_enter, 0)
-TP_ENTER_RW(writev, on_write_enter, 1)
-TP_ENTER_RW(pwrite64, on_write_enter, 0)
-TP_ENTER_RW(pwritev, on_write_enter, 1)
-TP_ENTER_RW(pwritev2, on_write_enter, 1)
-TP_EXIT(read, on_rw_exit)
-TP_EXIT(readv, on_rw_exit)
-TP_EXIT(pread64, on_rw_exit)
-TP_EXIT(preadv, on_rw_exit)
-TP_EXIT(preadv2, on_rw_exit)
-TP_EXIT(write, on_rw_exit)
-TP_EXIT(writev, on_rw_exit)
-TP_EXIT(pwrite64, on_rw_exit)
-TP_EXIT(pwritev, on_rw_exit)
-TP_EXIT(pwritev2, on_rw_exit)
+TP_EXIT_RW(read, 0, 0)
+TP_EXIT_RW(readv, 0, 1)
+TP_EXIT_RW(pread64, 0, 0)
+TP_EXIT_RW(preadv, 0, 1)
+TP_EXIT_RW(preadv2, 0, 1)
+TP_EXIT_RW(write, 1, 0)
+TP_EXIT_RW(writev, 1, 1)
+TP_EXIT_RW(pwrite64, 1, 0)
+TP_EXIT_RW(pwritev, 1, 1)
+TP_EXIT_RW(pwritev2, 1, 1)
 TP_EXIT(open, on_open_exit)
 TP_EXIT(openat, on_open_exit)
 TP_EXIT(openat2, on_open_exit)
@@ -620,30 +623,15 @@ int tp_enter_close(struct trace_event_raw_sys_enter *ctx) {
 SEC("raw_tp/sys_enter")
 int rt_enter(struct bpf_raw_tracepoint_args *ctx) {
   long nr = (long)ctx->args[1];
-  switch (nr) {
-    case TAP_NR_read: case TAP_NR_readv: case TAP_NR_pread64: case TAP_NR_preadv:
-    case TAP_NR_preadv2: case TAP_NR_write: case TAP_NR_writev: case TAP_NR_pwrite64:
-    case TAP_NR_pwritev: case TAP_NR_pwritev2: case TAP_NR_ioctl: case TAP_NR_close:
-      break;
-    default:
-      return 0;
-  }
+  if (nr != TAP_NR_ioctl && nr != TAP_NR_close) return 0;
   struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
   /* One probe read for the first three arguments: dx, si, di sit together in pt_regs. */
   unsigned long a[3] = {};
   bpf_probe_read_kernel(a, sizeof(a), &regs->dx);
-  int fd = (int)a[2];
-  __u64 a1 = a[1], a2 = a[0];
-  switch (nr) {
-    case TAP_NR_read: case TAP_NR_pread64: on_read_enter(fd, a1, 0); break;
-    case TAP_NR_readv: case TAP_NR_preadv: case TAP_NR_preadv2:
-      on_read_enter(fd, a1, (__u32)a2); break;
-    case TAP_NR_write: case TAP_NR_pwrite64: on_write_enter(fd, a1, 0); break;
-    case TAP_NR_writev: case TAP_NR_pwritev: case TAP_NR_pwritev2:
-      on_write_enter(fd, a1, (__u32)a2); break;
-    case TAP_NR_ioctl: on_ioctl_enter(fd, (__u32)a1, a2); break;
-    case TAP_NR_close: on_close_enter(fd); break;
-  }
+  if (nr == TAP_NR_ioctl)
+    on_ioctl_enter((int)a[2], (__u32)a[1], a[0]);
+  else
+    on_close_enter((int)a[2]);
   return 0;
 }
 
@@ -653,10 +641,10 @@ int rt_exit(struct bpf_raw_tracepoint_args *ctx) {
   long ret = (long)ctx->args[1];
   long nr = BPF_CORE_READ(regs, orig_ax);
   switch (nr) {
-    case TAP_NR_read: case TAP_NR_readv: case TAP_NR_pread64: case TAP_NR_preadv:
-    case TAP_NR_preadv2: case TAP_NR_write: case TAP_NR_writev: case TAP_NR_pwrite64:
-    case TAP_NR_pwritev: case TAP_NR_pwritev2:
-      on_rw_exit(ret); break;
+    case TAP_NR_read: case TAP_NR_pread64: on_rw_exit(0, 0, ret); break;
+    case TAP_NR_readv: case TAP_NR_preadv: case TAP_NR_preadv2: on_rw_exit(0, 1, ret); break;
+    case TAP_NR_write: case TAP_NR_pwrite64: on_rw_exit(1, 0, ret); break;
+    case TAP_NR_writev: case TAP_NR_pwritev: case TAP_NR_pwritev2: on_rw_exit(1, 1, ret); break;
     case TAP_NR_ioctl: on_ioctl_exit(ret); break;
     case TAP_NR_open: case TAP_NR_openat: case TAP_NR_openat2: on_open_exit(ret); break;
     case TAP_NR_setuid: case TAP_NR_setreuid: case TAP_NR_setresuid: case TAP_NR_setfsuid:
@@ -673,7 +661,7 @@ SEC("raw_tp/sched_process_exec")
 int rt_exec(struct bpf_raw_tracepoint_args *ctx) {
   struct tap_config *c;
   if (!enabled(&c)) return 0;
-  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct task_struct *task = cur();
   struct tap_session_key k;
   if (!ctty_key(task, &k)) return 0;
   struct tap_session_state *s = bpf_map_lookup_elem(&sessions, &k);
@@ -699,6 +687,6 @@ int rt_exec(struct bpf_raw_tracepoint_args *ctx) {
   const char *fname = BPF_CORE_READ(bprm, filename);
   if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), fname) < 0)
     e->filename[0] = 0;
-  submit(e, sizeof(*e), wake_flags(c), 0);
+  submit(e, sizeof(*e), wake_flags(c, sizeof(*e)), 0);
   return 0;
 }
