@@ -134,6 +134,7 @@ class Loop final : public DaemonHost {
   Result<uint64_t> append_marker(uint64_t, format::Marker) override {
     return fail(ErrorKind::internal, "loop: markers go to the session table");
   }
+  void release_session(uint64_t) override {}
   std::vector<const SessionView*> sessions() const override { return {}; }
   const SessionView* find_session(uint64_t) const override { return nullptr; }
 

@@ -45,6 +45,12 @@ struct SessionTable::Session {
   uint32_t master_uid = 0, master_pid = 0;
   bool master_known = false;
   bool failed = false;
+  // While held (session_ending): how to finish, how many observers still hold it, and the
+  // CLOCK_MONOTONIC time the hold gives up (0 until the next tick sets it).
+  format::SessionEnd end{format::SessionEnd::Reason::unknown, -1};
+  int holders = 0;
+  bool held = false;
+  uint64_t hold_until = 0;
 };
 
 SessionTable::SessionTable(SessionBackend& backend, int64_t mono_to_wall_ns, int32_t utc_offset_s)
@@ -232,7 +238,7 @@ void SessionTable::data(Session& s, const Record& r) {
 }
 
 void SessionTable::end(Slot slot, format::SessionEnd e, uint64_t out_off, uint64_t in_off,
-                       uint64_t ts) {
+                       uint64_t ts, bool may_hold) {
   auto it = sessions_.find(slot);
   if (it == sessions_.end()) return;
   Session& s = *it->second;
@@ -241,18 +247,50 @@ void SessionTable::end(Slot slot, format::SessionEnd e, uint64_t out_off, uint64
   catch_up(s, format::Stream::input, in_off, ts, format::Gap::Reason::ring_overflow);
   if (!s.view.opener_known && s.master_known)
     opener(s, s.master_uid, s.master_pid, format::Opener::Source::master_open, ts);
+  s.end = e;
+  // Out of the slot map first: a new session on the same pty may start while this one is held.
+  // Observers can still append (keyframes, markers) from session_ending() on.
+  uint64_t id = s.view.id;
+  held_[id] = std::move(it->second);
+  sessions_.erase(it);
+  if (may_hold && s.file && !s.failed) {
+    for (SessionObserver* o : observers_)
+      if (o->session_ending(s.view, e)) ++s.holders;
+  }
+  if (s.holders == 0) {
+    std::unique_ptr<Session> owned = std::move(held_[id]);
+    held_.erase(id);
+    finish(std::move(owned));
+    return;
+  }
+  // Held: the restart state goes now, since a new session on the same pty writes its own.
+  s.held = true;
+  (void)s.file->flush();
+  backend_.ended(s.view.key);
+}
+
+void SessionTable::finish(std::unique_ptr<Session> sp) {
+  Session& s = *sp;
   if (s.file && !s.failed) {
-    auto r = s.file->finish(e);
+    auto r = s.file->finish(s.end);
     if (!r.ok()) {
       ++counters_.write_errors;
       log::error("session pts", s.view.pty_index, ": finish ", s.view.path.string(), ": ",
                  r.error().what());
     }
   }
-  for (SessionObserver* o : observers_) o->session_ended(s.view, e);
-  if (!s.failed) backend_.ended(s.view.key);
+  for (SessionObserver* o : observers_) o->session_ended(s.view, s.end);
+  if (!s.failed && !s.held) backend_.ended(s.view.key);
   ++counters_.sessions_ended;
-  sessions_.erase(it);
+}
+
+void SessionTable::release_session(uint64_t session_id) {
+  auto it = held_.find(session_id);
+  if (it == held_.end() || !it->second->held) return;
+  if (--it->second->holders > 0) return;
+  std::unique_ptr<Session> s = std::move(it->second);
+  held_.erase(it);
+  finish(std::move(s));
 }
 
 void SessionTable::handle(const Record& r) {
@@ -362,6 +400,22 @@ void SessionTable::tick(uint64_t now_ns) {
       }
     }
   }
+  // Held sessions: keep their writer ticking, and finish those held too long.
+  std::vector<uint64_t> expired;
+  for (auto& [id, sp] : held_) {
+    Session& s = *sp;
+    if (s.hold_until == 0) s.hold_until = now_ns + static_cast<uint64_t>(kSessionHoldNs);
+    else if (now_ns >= s.hold_until) expired.push_back(id);
+    if (s.file && !s.failed) (void)s.file->tick(s.last_t);
+  }
+  for (uint64_t id : expired) {
+    auto it = held_.find(id);
+    log::debug("session pts", it->second->view.pty_index, ": finished after waiting ",
+               kSessionHoldNs / 1'000'000, " ms for the live service");
+    std::unique_ptr<Session> s = std::move(it->second);
+    held_.erase(it);
+    finish(std::move(s));
+  }
   for (const Slot& slot : gone) {
     Session& s = *sessions_.at(slot);
     uint64_t out = s.next[0], in = s.next[1];
@@ -381,11 +435,17 @@ void SessionTable::join_existing(const SessionKey& key, uint16_t cols, uint16_t 
 }
 
 void SessionTable::finish_all(format::SessionEnd::Reason reason) {
+  for (SessionObserver* o : observers_) o->stopping();
+  while (!held_.empty()) {
+    std::unique_ptr<Session> s = std::move(held_.begin()->second);
+    held_.erase(held_.begin());
+    finish(std::move(s));
+  }
   while (!sessions_.empty()) {
     auto it = sessions_.begin();
     Session& s = *it->second;
     end(it->first, {reason, -1}, s.next[0], s.next[1],
-        static_cast<uint64_t>(s.last_t) + s.start_mono);
+        static_cast<uint64_t>(s.last_t) + s.start_mono, false);
   }
 }
 
@@ -402,7 +462,8 @@ const SessionView* SessionTable::find_key(uint64_t pty_dev, uint32_t pty_index) 
 SessionTable::Session* SessionTable::by_id(uint64_t id) const {
   for (const auto& [slot, s] : sessions_)
     if (s->view.id == id) return s.get();
-  return nullptr;
+  auto it = held_.find(id);
+  return it == held_.end() ? nullptr : it->second.get();
 }
 
 Result<void> SessionTable::watch_fd(int fd, uint32_t events, FdCallback cb) {

@@ -381,4 +381,70 @@ TEST_F(LiveBpf, AWatcherThatStopsReadingIsDroppedAndLosesNothingFromTheRecording
   EXPECT_GT(out, 20'888'896u) << line;  // seq 1 3000000 with CRLF is 23,888,896 bytes
 }
 
+TEST_F(LiveBpf, AShortFloodThatEndsAtOnceKeepsItsKeyframesToTheEnd) {
+  TAP_REQUIRE_TOOL("script");
+  // `script` reads the pty as fast as it can (no terminal to draw), and the session ends the
+  // moment seq does: the worker is still behind when the kernel says the session is over.
+  std::string token = "tapflood" + std::to_string(::getpid());
+  auto r = sh("script -qfc 'echo " + token + "; seq 1 5000000' /dev/null >/dev/null 2>&1");
+  ASSERT_EQ(r.status, 0);
+  // The session's file: the one whose first output names the token.
+  std::string file;
+  ASSERT_TRUE(wait_for([&] {
+    for (auto& e : fs::recursive_directory_iterator(dir_ + "/spool")) {
+      if (e.path().extension() != ".tap") continue;
+      auto rd = tap::format::SessionReader::open(e.path());
+      if (!rd.ok()) continue;
+      for (int i = 0; i < 20; ++i) {
+        auto ev = (*rd)->next();
+        if (!ev.ok() || *ev == nullptr) break;
+        if (auto* o = (*ev)->get<tap::format::Output>()) {
+          if (o->data.find(token) != std::string::npos) file = e.path();
+          break;
+        }
+      }
+      if (!file.empty()) return true;
+    }
+    return false;
+  })) << log();
+  ASSERT_TRUE(wait_for([&] {
+    auto rd = tap::format::SessionReader::open(file);
+    return rd.ok() && (*rd)->status().complete;
+  })) << log();
+  auto reader = tap::format::SessionReader::open(file);
+  ASSERT_TRUE(reader.ok());
+  // Output offset before each event, and the keyframes in the file.
+  std::vector<uint64_t> offset_at;  // by sequence number
+  std::vector<uint64_t> keyframe_seqs;
+  uint64_t total = 0;
+  bool ended = false;
+  for (;;) {
+    uint64_t seq = (*reader)->next_seq();
+    auto ev = (*reader)->next();
+    ASSERT_TRUE(ev.ok()) << ev.error().what();
+    if (*ev == nullptr) break;
+    if (offset_at.size() <= seq) offset_at.resize(seq + 1, total);
+    offset_at[seq] = total;
+    if (auto* o = (*ev)->get<tap::format::Output>()) total += o->data.size();
+    if (auto* k = (*ev)->get<tap::format::Keyframe>()) keyframe_seqs.push_back(k->event_seq);
+    if ((*ev)->get<tap::format::SessionEnd>()) ended = true;
+  }
+  EXPECT_TRUE(ended);
+  ASSERT_GT(total, 38'000'000u);  // seq 1 5000000 with CRLF is 43,888,896 bytes
+  ASSERT_FALSE(keyframe_seqs.empty()) << log();
+  // The last keyframe describes the screen within the last tenth of the output, so `--at` near
+  // the end restores it and replays little.
+  uint64_t last = keyframe_seqs.back();
+  ASSERT_LT(last, offset_at.size());
+  EXPECT_GE(offset_at[last], total - total / 10)
+      << "last keyframe at output offset " << offset_at[last] << " of " << total;
+  // And the reader's seek finds it for a time at the end.
+  auto seek_reader = tap::format::SessionReader::open(file);
+  ASSERT_TRUE(seek_reader.ok());
+  auto kf = (*seek_reader)->seek_keyframe((*seek_reader)->duration());
+  ASSERT_TRUE(kf.ok());
+  ASSERT_TRUE(kf->has_value());
+  EXPECT_EQ((*kf)->event_seq, last);
+}
+
 }  // namespace

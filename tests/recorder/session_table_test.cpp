@@ -2,6 +2,7 @@
 // opener rules, resize dedup, segments after a restart.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 
 #include "tap/recorder/session_table.hpp"
@@ -269,6 +270,113 @@ TEST_F(Table, WriterChangesAndTheirCredentialsAreEvents) {
   EXPECT_EQ(ws[0].uid, 1000u);
   EXPECT_EQ(ws[1].uid, 0u);
   EXPECT_EQ(ws[1].pid, 200u);
+}
+
+// An observer that holds every session's finish (as the live service does for its keyframes).
+struct Holder : SessionObserver {
+  bool hold = true;
+  std::vector<uint64_t> ending, ended;
+  std::function<void(const SessionView&)> on_ending;
+  void session_started(const SessionView&) override {}
+  void event_appended(const SessionView&, uint64_t, const format::Event&) override {}
+  bool session_ending(const SessionView& v, const format::SessionEnd&) override {
+    ending.push_back(v.id);
+    if (on_ending) on_ending(v);
+    return hold;
+  }
+  void session_ended(const SessionView& v, const format::SessionEnd&) override {
+    ended.push_back(v.id);
+  }
+};
+
+bool finished(const std::vector<format::Event>& evs) {
+  return !evs.empty() && evs.back().get<format::SessionEnd>() != nullptr;
+}
+
+TEST_F(Table, AHeldSessionTakesKeyframesAfterItsEndAndIsFinishedWhenReleased) {
+  Holder h;
+  table.add_observer(&h);
+  table.handle(meta(RecordKind::open, 1000));
+  table.handle(chunk(RecordKind::output, 2000, 0, "abc"));
+  uint64_t id = table.sessions()[0]->id;
+  table.handle(meta(RecordKind::close, 3000));
+  ASSERT_EQ(h.ending.size(), 1u);
+  EXPECT_TRUE(h.ended.empty());
+  EXPECT_FALSE(finished(backend.files[0]));
+  EXPECT_EQ(table.live_sessions(), 0u);
+  EXPECT_EQ(table.held_sessions(), 1u);
+  EXPECT_TRUE(table.sessions().empty());
+  ASSERT_NE(table.find_session(id), nullptr);
+  // The pty is reused at once by a new session while the old one is held.
+  table.handle(meta(RecordKind::open, 3500, 2));
+  EXPECT_EQ(backend.files.size(), 2u);
+  // Keyframes still reach the ended session's file, before its end.
+  auto seq = table.append_keyframe(id, format::Keyframe{1, "state"});
+  ASSERT_TRUE(seq.ok()) << seq.error().what();
+  EXPECT_FALSE(finished(backend.files[0]));
+  table.release_session(id);
+  ASSERT_TRUE(finished(backend.files[0]));
+  EXPECT_EQ(h.ended, std::vector<uint64_t>{id});
+  const auto& evs = backend.files[0];
+  ASSERT_GE(evs.size(), 2u);
+  ASSERT_NE(evs[evs.size() - 2].get<format::Keyframe>(), nullptr);
+  EXPECT_EQ(evs[evs.size() - 2].get<format::Keyframe>()->event_seq, 1u);
+  EXPECT_EQ(table.held_sessions(), 0u);
+  EXPECT_FALSE(table.append_keyframe(id, format::Keyframe{1, "late"}).ok());
+  table.release_session(id);  // a second release is ignored
+  EXPECT_EQ(h.ended.size(), 1u);
+  EXPECT_FALSE(finished(backend.files[1]));
+}
+
+TEST_F(Table, AHoldThatIsNeverReleasedEndsAfterItsBound) {
+  Holder h;
+  table.add_observer(&h);
+  table.handle(meta(RecordKind::open, 1000));
+  table.handle(meta(RecordKind::close, 2000));
+  EXPECT_EQ(table.held_sessions(), 1u);
+  table.tick(10'000'000'000);  // the hold's clock starts at the first tick
+  EXPECT_FALSE(finished(backend.files[0]));
+  table.tick(10'000'000'000 + kSessionHoldNs - 1);
+  EXPECT_FALSE(finished(backend.files[0]));
+  table.tick(10'000'000'000 + kSessionHoldNs);
+  EXPECT_TRUE(finished(backend.files[0]));
+  EXPECT_EQ(table.held_sessions(), 0u);
+  EXPECT_EQ(h.ended.size(), 1u);
+}
+
+TEST_F(Table, AnObserverThatDoesNotHoldLetsTheFileFinishAtOnce) {
+  Holder h;
+  h.hold = false;
+  table.add_observer(&h);
+  table.handle(meta(RecordKind::open, 1000));
+  // What an observer appends while told of the end lands before the end.
+  h.on_ending = [&](const SessionView& v) {
+    EXPECT_TRUE(table.append_marker(v.id, format::Marker{format::Marker::Kind::note, "bye"}).ok());
+  };
+  table.handle(meta(RecordKind::close, 2000));
+  ASSERT_TRUE(finished(backend.files[0]));
+  EXPECT_EQ(all<format::Marker>(backend.files[0]).size(), 1u);
+  EXPECT_EQ(h.ended.size(), 1u);
+  EXPECT_EQ(table.held_sessions(), 0u);
+}
+
+TEST_F(Table, ShutdownHoldsNothingAndFinishesHeldSessions) {
+  Holder h;
+  table.add_observer(&h);
+  table.handle(meta(RecordKind::open, 1000));
+  table.handle(meta(RecordKind::close, 2000));
+  Record other = meta(RecordKind::open, 2500);
+  other.key.pty_index = 6;
+  table.handle(other);
+  EXPECT_EQ(table.held_sessions(), 1u);
+  EXPECT_EQ(table.live_sessions(), 1u);
+  table.finish_all(format::SessionEnd::Reason::recorder_stopped);
+  EXPECT_TRUE(finished(backend.files[0]));
+  EXPECT_TRUE(finished(backend.files[1]));
+  EXPECT_EQ(backend.files[1].back().get<format::SessionEnd>()->reason,
+            format::SessionEnd::Reason::recorder_stopped);
+  EXPECT_EQ(h.ending.size(), 1u);  // only the closed one was asked
+  EXPECT_EQ(h.ended.size(), 2u);
 }
 
 }  // namespace

@@ -146,22 +146,41 @@ class Service final : public recorder::SessionObserver, public SessionSource {
     }
   }
 
+  // The session is over: watchers get their end now, and the worker gets `close` behind the
+  // output still queued. The file's finish is held until the worker answers `closed` (every
+  // keyframe it made for the session arrived before that answer), so a flood that ends while
+  // the worker is behind still gets its keyframes.
+  bool session_ending(const SessionView& view, const format::SessionEnd& end) override {
+    auto it = sessions_.find(view.id);
+    if (it == sessions_.end()) return false;
+    Sess& s = it->second;
+    end_consumers(s, end);
+    s.ending = true;
+    bool hold = options_.keyframes && worker_up() &&
+                (s.state == State::streaming || s.state == State::resyncing);
+    if (!hold) return false;
+    worker::encode_close(s.queue, s.sid);
+    s.closing = true;
+    s.awaiting_closed = true;
+    mark_ready(s);
+    pump();
+    return true;
+  }
+
   void session_ended(const SessionView& view, const format::SessionEnd& end) override {
     auto it = sessions_.find(view.id);
     if (it == sessions_.end()) return;
     Sess& s = it->second;
-    End e{EndReason::session_ended,
-          std::string("session ended (") + std::string(format::end_reason_name(end.reason)) + ")"};
-    auto consumers = s.consumers;  // ended() may unsubscribe
-    for (auto& c : consumers)
-      if (c.consumer != nullptr) {
-        if (c.awaiting) c.consumer->screen_ready(fail(ErrorKind::not_found, "session ended"));
-        else c.consumer->ended(e);
-      }
-    s.consumers.clear();
+    end_consumers(s, end);
     s.view = nullptr;
+    s.awaiting_closed = false;
     if (!worker_up()) {
       sessions_.erase(it);
+      return;
+    }
+    if (s.closing) {
+      // `close` is queued (held session): gone once it is written.
+      if (s.head >= s.queue.size() && current_ != s.sid) sessions_.erase(it);
       return;
     }
     if (current_ != s.sid) {
@@ -173,6 +192,11 @@ class Service final : public recorder::SessionObserver, public SessionSource {
     s.closing = true;
     mark_ready(s);
     pump();
+  }
+
+  // Keyframes the worker has already sent go into their files before they are finished.
+  void stopping() override {
+    if (worker_up()) on_worker_events(EPOLLIN);
   }
 
   void shutdown() override {
@@ -194,6 +218,10 @@ class Service final : public recorder::SessionObserver, public SessionSource {
       return;
     }
     Sess& s = it->second;
+    if (s.ending) {
+      consumer->screen_ready(fail(ErrorKind::not_found, "no such session"));
+      return;
+    }
     if (!worker_up() || s.state == State::suspended || s.state == State::down) {
       consumer->screen_ready(fail(ErrorKind::io,
                                   worker_up() ? "the terminal model is catching up on this "
@@ -233,11 +261,26 @@ class Service final : public recorder::SessionObserver, public SessionSource {
     size_t frame_base = 0;     // a frame boundary at or before head
     uint64_t queued_total = 0;  // bytes ever queued (to tell which requests were dropped)
     bool in_ready = false;
-    bool closing = false;
+    bool closing = false;          // `close` is queued for the worker
+    bool ending = false;           // session_ending() came: no more events but keyframes
+    bool awaiting_closed = false;  // the daemon holds the file until the worker's `closed`
     std::vector<Consumer> consumers;
   };
 
   bool worker_up() const { return worker_fd_.valid(); }
+
+  void end_consumers(Sess& s, const format::SessionEnd& end) {
+    if (s.consumers.empty()) return;
+    End e{EndReason::session_ended,
+          std::string("session ended (") + std::string(format::end_reason_name(end.reason)) + ")"};
+    auto consumers = s.consumers;  // ended() may unsubscribe
+    for (auto& c : consumers)
+      if (c.consumer != nullptr) {
+        if (c.awaiting) c.consumer->screen_ready(fail(ErrorKind::not_found, "session ended"));
+        else c.consumer->ended(e);
+      }
+    s.consumers.clear();
+  }
 
   void compact(Sess& s) {
     s.consumers.erase(std::remove_if(s.consumers.begin(), s.consumers.end(),
@@ -375,7 +418,8 @@ class Service final : public recorder::SessionObserver, public SessionSource {
     s.frame_base = 0;
     current_ = 0;
     if (s.closing) {
-      sessions_.erase(s.sid);
+      // A held session stays until the worker's `closed` (its keyframes come before it).
+      if (s.view == nullptr) sessions_.erase(s.sid);
       return;
     }
     maybe_resync(s);
@@ -451,6 +495,12 @@ class Service final : public recorder::SessionObserver, public SessionSource {
         compact(s);
         break;
       }
+      case worker::Type::closed:
+        if (s.awaiting_closed) {
+          s.awaiting_closed = false;
+          host_.release_session(s.sid);  // finishes the file; session_ended() may erase `s`
+        }
+        break;
       case worker::Type::resynced:
         if (s.state == State::resyncing) {
           s.state = State::streaming;
@@ -508,7 +558,7 @@ class Service final : public recorder::SessionObserver, public SessionSource {
     ++worker_starts_;
     // Every live session is rebuilt from its file on a fresh worker.
     for (auto& [sid, s] : sessions_) {
-      if (s.view == nullptr) continue;
+      if (s.view == nullptr || s.ending) continue;
       s.queue.clear();
       s.head = 0;
       s.frame_base = 0;
@@ -560,10 +610,23 @@ class Service final : public recorder::SessionObserver, public SessionSource {
     }
     current_ = 0;
     ready_.clear();
+    std::vector<uint64_t> release;
     for (auto it = sessions_.begin(); it != sessions_.end();) {
       Sess& s = it->second;
       if (s.view == nullptr) {
         it = sessions_.erase(it);
+        continue;
+      }
+      if (s.ending) {
+        // No keyframes will come: its file need not wait.
+        if (s.awaiting_closed) release.push_back(s.sid);
+        s.awaiting_closed = false;
+        s.queue.clear();
+        s.head = 0;
+        s.frame_base = 0;
+        s.in_ready = false;
+        s.state = State::down;
+        ++it;
         continue;
       }
       s.queue.clear();
@@ -577,6 +640,7 @@ class Service final : public recorder::SessionObserver, public SessionSource {
       s.state = State::down;
       ++it;
     }
+    for (uint64_t sid : release) host_.release_session(sid);
     if (restart_timer_ == 0) {
       restart_timer_ = host_.add_timer(tuning_.restart_delay_ns, [this] {
         host_.cancel_timer(restart_timer_);

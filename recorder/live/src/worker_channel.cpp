@@ -89,6 +89,10 @@ void encode_resynced(std::string& out, uint64_t sid, uint64_t seq, bool ok,
   finish_frame(out, f);
 }
 
+void encode_closed(std::string& out, uint64_t sid) {
+  finish_frame(out, start(out, Type::closed, sid));
+}
+
 Result<Message> decode(std::string_view payload) {
   Reader r(payload);
   uint8_t type = 0;
@@ -111,6 +115,7 @@ Result<Message> decode(std::string_view payload) {
       ok = r.u64(&m.seq) && r.u16(&m.cols) && r.u16(&m.rows) && r.done();
       break;
     case Type::close:
+    case Type::closed:
       ok = r.done();
       break;
     case Type::snapshot:

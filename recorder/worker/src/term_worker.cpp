@@ -210,7 +210,9 @@ class WorkerLoop {
         return {};
       }
       case Type::close:
+        // Everything of the session (its keyframes) is in out_ before this answer.
         sessions_.erase(m.sid);
+        live::worker::encode_closed(out_, m.sid);
         return {};
       default:
         break;

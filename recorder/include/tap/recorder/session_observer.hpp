@@ -8,6 +8,14 @@
 // Lifetime: a SessionView passed to session_started() stays at the same address and is
 // updated in place by the daemon until session_ended() returns for it; an observer may keep
 // the reference (or the pointer) until then, and must drop it inside session_ended().
+//
+// Session end: when the kernel says a session is over, the daemon first calls
+// session_ending(). An observer that still has work for the file (the term worker's last
+// keyframes) returns true, and the daemon holds the file's finish until every such observer
+// has called DaemonHost::release_session(id), or kSessionHoldNs has passed. While held, the
+// session is out of sessions() (its pty may already be reused by a new session), takes only
+// keyframes and markers, and the rest of the loop (capture of every other session) runs as
+// usual. At shutdown nothing is held: stopping() comes first, then every session ends.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +81,9 @@ struct SessionView {
   bool joined_late = false;      // found running when taprec started
 };
 
+// Longest the daemon holds a session's finish for its observers (session_ending()).
+inline constexpr int64_t kSessionHoldNs = 2'000'000'000;
+
 // Receives every live session's life. Implemented by the live service.
 class SessionObserver {
  public:
@@ -84,10 +95,18 @@ class SessionObserver {
   // already include it). Keyframes the daemon appends on an observer's behalf come here too.
   virtual void event_appended(const SessionView& view, uint64_t seq,
                               const format::Event& event) = 0;
+  // The session is over (no more records will come) and its file is about to be finished
+  // with `end`. Return true to hold the finish until release_session(view.id) (see above).
+  virtual bool session_ending(const SessionView& /*view*/, const format::SessionEnd& /*end*/) {
+    return false;
+  }
   // The session's file is finished (SessionEnd appended) or the daemon is stopping. The view
   // is destroyed after this returns.
   virtual void session_ended(const SessionView& view, const format::SessionEnd& end) = 0;
-  // The daemon is about to stop (SIGTERM/SIGINT), after every session_ended.
+  // The daemon is stopping (SIGTERM/SIGINT): append now what is ready (keyframes already
+  // produced), without waiting; every session is finished right after.
+  virtual void stopping() {}
+  // The daemon is about to stop, after every session_ended.
   virtual void shutdown() {}
 };
 
@@ -115,9 +134,15 @@ class DaemonHost {
   virtual Result<uint64_t> append_keyframe(uint64_t session_id, format::Keyframe keyframe) = 0;
   // Appends a marker (e.g. keyframes_suspended / keyframes_resumed) to a live session.
   virtual Result<uint64_t> append_marker(uint64_t session_id, format::Marker marker) = 0;
+  // This observer has nothing more for a session it held in session_ending(); once every
+  // holder has released it (or the hold times out) the daemon finishes its file. Unknown or
+  // already finished ids are ignored.
+  virtual void release_session(uint64_t session_id) = 0;
 
-  // Every live session, in start order (for a late-attaching observer or `tap list`).
+  // Every live session, in start order (for a late-attaching observer or `tap list`); a held
+  // session (ending) is not listed.
   virtual std::vector<const SessionView*> sessions() const = 0;
+  // A live or held session.
   virtual const SessionView* find_session(uint64_t session_id) const = 0;
 };
 

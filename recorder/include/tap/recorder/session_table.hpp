@@ -101,12 +101,15 @@ class SessionTable final : public DaemonHost {
   // A session found from /proc at start (no record seen yet): open its file now.
   void join_existing(const SessionKey& key, uint16_t cols, uint16_t rows, uint64_t now_ns,
                      uint64_t out_off, uint64_t in_off);
-  // Ends every session with `reason` (recorder_stopped at shutdown).
+  // Ends every session with `reason` (recorder_stopped at shutdown), held ones included,
+  // without holding any (observers get stopping() first).
   void finish_all(format::SessionEnd::Reason reason);
   void flush_all();
 
   const TableCounters& counters() const { return counters_; }
   size_t live_sessions() const { return sessions_.size(); }
+  // Sessions over but held for an observer (SessionObserver::session_ending()).
+  size_t held_sessions() const { return held_.size(); }
   const SessionView* find_key(uint64_t pty_dev, uint32_t pty_index) const;
 
   // DaemonHost (the fd and timer parts are the daemon's; these delegate to it when set).
@@ -118,6 +121,7 @@ class SessionTable final : public DaemonHost {
   void cancel_timer(uint64_t timer_id) override;
   Result<uint64_t> append_keyframe(uint64_t session_id, format::Keyframe keyframe) override;
   Result<uint64_t> append_marker(uint64_t session_id, format::Marker marker) override;
+  void release_session(uint64_t session_id) override;
   std::vector<const SessionView*> sessions() const override;
   const SessionView* find_session(uint64_t session_id) const override;
 
@@ -129,7 +133,9 @@ class SessionTable final : public DaemonHost {
                  uint64_t out_off, uint64_t in_off, uint16_t cols, uint16_t rows);
   void append(Session& s, uint64_t ts, format::EventBody body);
   void append_event(Session& s, uint64_t ts, format::Event& event);
-  void end(Slot slot, format::SessionEnd end, uint64_t out_off, uint64_t in_off, uint64_t ts);
+  void end(Slot slot, format::SessionEnd end, uint64_t out_off, uint64_t in_off, uint64_t ts,
+           bool may_hold = true);
+  void finish(std::unique_ptr<Session> s);
   void data(Session& s, const Record& r);
   void catch_up(Session& s, format::Stream stream, uint64_t to, uint64_t ts,
                 format::Gap::Reason reason);
@@ -140,6 +146,8 @@ class SessionTable final : public DaemonHost {
   int64_t mono_to_wall_ns_;
   int32_t utc_offset_s_;
   std::map<Slot, std::unique_ptr<Session>> sessions_;
+  // Ended sessions whose finish an observer holds, by id (their slot may be reused already).
+  std::map<uint64_t, std::unique_ptr<Session>> held_;
   std::vector<SessionObserver*> observers_;
   DaemonHost* loop_ = nullptr;
   KernelView* kernel_ = nullptr;

@@ -25,6 +25,7 @@ enum class Type : uint8_t {
   keyframe = 0x81,  // sid, event_seq, state
   screen = 0x82,    // tag, sid, next_seq, ok, screen or message
   resynced = 0x83,  // sid, seq, ok, message
+  closed = 0x84,    // sid: the close is done; every keyframe of the session was sent before
 };
 
 struct Message {
@@ -52,6 +53,7 @@ void encode_screen(std::string& out, uint64_t tag, uint64_t sid, uint64_t next_s
                    const Screen* screen, std::string_view error);
 void encode_resynced(std::string& out, uint64_t sid, uint64_t seq, bool ok,
                      std::string_view message);
+void encode_closed(std::string& out, uint64_t sid);
 
 // Decodes one payload; string_views point into it.
 Result<Message> decode(std::string_view payload);
