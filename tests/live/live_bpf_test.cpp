@@ -356,9 +356,21 @@ TEST_F(LiveBpf, AWatcherThatStopsReadingIsDroppedAndLosesNothingFromTheRecording
   ASSERT_TRUE(wait_for([&] { return fs::exists(err) && fs::file_size(err) > 0; }));
   ::kill(watcher, SIGSTOP);
   keys("", "lag", "seq 1 3000000; echo fin");
+  // Past 8 MiB unsent plus what the sockets hold, the watcher is dropped; it must then read its
+  // error within the 5 s reply limit, so it wakes once the session is well past that point
+  // (not at the end of the flood, which a loaded machine can make longer than 5 s).
+  auto out_bytes = [&] {
+    std::string l = tap("list");
+    size_t at = l.find("pty=" + pad(p) + " ");
+    if (at == std::string::npos) return uint64_t{0};
+    size_t o = l.find(" out=", at);
+    return o == std::string::npos ? uint64_t{0} : uint64_t{std::stoull(l.substr(o + 5))};
+  };
+  bool past = wait_for([&] { return out_bytes() > 16'000'000u; }, 120000);
+  ::kill(watcher, SIGCONT);
   bool finished =
       wait_for([&] { return capture("", "lag").find("fin\n") != std::string::npos; }, 120000);
-  ::kill(watcher, SIGCONT);
+  EXPECT_TRUE(past);
   int status = 0;
   bool exited = wait_for([&] { return ::waitpid(watcher, &status, WNOHANG) == watcher; }, 20000);
   if (!exited) {
