@@ -91,10 +91,12 @@ class FileReader final : public SessionReader {
     if (tail_warning_ < status_.warnings.size()) status_.warnings.resize(tail_warning_);
     tail_warning_ = SIZE_MAX;
     const uint64_t old_end = records_end_;
-    scan(records_end_, scan_record_);
-    if (saw_end_) (void)load_end_index();
+    if (!saw_end_) scan(records_end_, scan_record_);
+    // After END only the footer can still be arriving; then the END index replaces the one
+    // gathered so far (it lists the same frames and every keyframe).
+    if (saw_end_ && !load_end_index()) after_end(records_end_);
     status_.frames = frames_.size();
-    if (records_end_ == old_end) return false;
+    if (records_end_ == old_end && !status_.complete) return false;
     if (!status_.complete) keyframes_complete_ = false;
     if (done_ && !pending_error_) done_ = false;
     return true;
@@ -349,20 +351,26 @@ class FileReader final : public SessionReader {
       ++record;
       if (h.type == RecordType::end) {
         saw_end_ = true;
-        if (size - off < layout::kFooterLen) {
-          status_.torn_tail = true;
-          tail_warning_ = status_.warnings.size();
-          status_.warnings.push_back("torn tail: the footer after END is cut short");
-        } else if (size - off > layout::kFooterLen) {
-          status_.warnings.push_back(std::to_string(size - off - layout::kFooterLen) +
-                                     " bytes after the footer ignored");
-        }
+        after_end(off);
         break;
       }
     }
     records_end_ = std::min(off, size);
     scan_record_ = record;
     status_.intact_bytes = records_end_;
+  }
+
+  // What follows END: exactly the footer, else a warning.
+  void after_end(uint64_t off) {
+    const uint64_t size = src_->size();
+    if (size - off < layout::kFooterLen) {
+      status_.torn_tail = true;
+      tail_warning_ = status_.warnings.size();
+      status_.warnings.push_back("torn tail: the footer after END is cut short");
+    } else if (size - off > layout::kFooterLen) {
+      status_.warnings.push_back(std::to_string(size - off - layout::kFooterLen) +
+                                 " bytes after the footer ignored");
+    }
   }
 
   // The last record of the file, complete in length and ending exactly at its end, whose CRC

@@ -141,6 +141,32 @@ TEST(TamperTable, EveryEditGivesItsExitCode) {
   rows.push_back({"truncate right after a SEAL", good.substr(0, seals[1].offset + seals[1].size),
                   trusted, 1});
   rows.push_back({"truncate inside a record", good.substr(0, d.offset + 10), trusted, 1});
+  {
+    // docs/integrity.md §A bad CRC on the last record: only the last record of a crashed file,
+    // ending at the end of the file, reads as a torn write.
+    // A crash right after two DATA records that follow a SEAL: cut the sample there.
+    size_t li = 0;
+    for (size_t i = 2; i < recs.size() && li == 0; ++i)
+      if (recs[i].type == 1 && recs[i - 1].type == 1 && recs[i - 2].type == 2) li = i;
+    ASSERT_NE(li, 0u);
+    const auto& last = recs[li];
+    const auto& before = recs[li - 1];
+    ASSERT_GT(last.size, 48u);  // a payload to damage
+    const std::string crashed = good.substr(0, last.offset + last.size);
+    rows.push_back({"crashed right after a DATA record (intact)", crashed, trusted, 1});
+    std::string f = crashed;
+    for (size_t i = last.offset + 40; i < f.size(); ++i) f[i] = 0;
+    rows.push_back({"crashed: the last record fails its CRC at the end of the file", f, trusted, 1});
+    rows.push_back({"crashed: the same, and a byte after it", f + "x", trusted, 3});
+    std::string g = crashed;
+    g[before.offset + before.size - 1] ^= 1;
+    rows.push_back({"crashed: the record before the last fails its CRC", g, trusted, 3});
+    std::string h = good;
+    const auto& end = seals.back();
+    ASSERT_EQ(end.type, 3);
+    h[end.offset + 40] ^= 1;
+    rows.push_back({"END fails its CRC (its footer follows)", h, trusted, 3});
+  }
   rows.push_back({"bytes appended after the footer", good + "extra", trusted, 3});
   {
     std::string f = good;
