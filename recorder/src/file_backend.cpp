@@ -14,7 +14,6 @@
 #include "tap/format/keys.hpp"
 #include "tap/format/segments.hpp"
 #include "tap/format/session_reader.hpp"
-#include "tap/format/verify.hpp"
 #include "tap/support/log.hpp"
 #include "tap/support/version.hpp"
 
@@ -222,16 +221,17 @@ std::optional<Resume> FileBackend::resume(const SessionKey& key) {
     log::warning("previous segment ", path, ": ", reader.error().what(), "; starting a new session");
     return std::nullopt;
   }
+  // The new segment links the old one's last verified seal, or its chain start when it had
+  // none yet (docs/format.md §Segments).
+  auto link = format::link_to(path);
+  if (!link.ok()) {
+    log::warning("previous segment ", path, ": ", link.error().what(), "; starting a new session");
+    return std::nullopt;
+  }
   Resume r;
   r.previous = (*reader)->info();
   r.previous_path = path;
-  // The new segment links the old one's last verified seal (docs/integrity.md §Segments).
-  format::VerifyReport report = format::verify_file(path, nullptr);
-  format::SegmentLink link;
-  link.previous_file_id = r.previous.file_id;
-  link.last_sealed_head = report.last_sealed_head;
-  link.last_sealed_seq = report.last_sealed_seq;
-  r.link = link;
+  r.link = *link;
   previous_[r.previous.session_id] = path;
   uint64_t out = out_start, inp = in_start;
   for (;;) {
