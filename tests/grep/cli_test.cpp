@@ -289,5 +289,29 @@ TEST_F(Spool, TheWorkedExamplesOfTheDocsPrintWhatTheDocsSay) {
   EXPECT_EQ(raw2.out, "fullscreen.cast:0\n");
 }
 
+// Example 4 of docs/tapgrep.md: a command the terminal wrapped onto a second row.
+TEST_F(Spool, AWrappedCommandIsOneLineAsTheDocsSay) {
+  const fs::path dir = root_ / "wrapped";
+  fs::create_directories(dir);
+  std::ofstream(dir / "wrapped.cast")
+      << "{\"version\": 2, \"width\": 40, \"height\": 4, \"timestamp\": 1795435380}\n"
+         "[1.0, \"o\", \"root@web1:/etc/firewall# \"]\n"
+         "[2.0, \"o\", \"iptables -F IN\"]\n"
+         "[2.2, \"o\", \"PUT\"]\n"
+         "[2.5, \"o\", \"\\r\\n\"]\n"
+         "[3.0, \"o\", \"INPUT chain flushed\\r\\n\"]\n"
+         "[3.5, \"o\", \"root@web1:/etc/firewall# \"]\n"
+         "[4.0, \"o\", \"\\r\\n\"]\n"
+         "[4.5, \"o\", \"\\r\\n\"]\n";
+  ToolRun r = run({"", "wrapped.cast"}, dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "wrapped.cast@0:00:02.200  ?  root@web1:/etc/firewall# iptables -F INPUT\n"
+            "wrapped.cast@0:00:03.000  ?  INPUT chain flushed\n"
+            "wrapped.cast@0:00:03.500  ?  root@web1:/etc/firewall#\n");
+  ToolRun hit = run({"-c", "-F", "iptables -F INPUT", "wrapped.cast"}, dir);
+  EXPECT_EQ(hit.out, "wrapped.cast:1\n");
+}
+
 }  // namespace
 }  // namespace tap::grep

@@ -228,11 +228,103 @@ TEST(RenderedLines, AFloodEmitsEveryLineOnceWithItsTime) {
 
 TEST(RenderedLines, OutputBeforeAnySizeUsesEightyByTwentyFour) {
   Session s;
-  s.put(1 * kS, std::string(100, 'x'));
+  s.put(1 * kS, std::string(100, 'x') + "\r\n" + std::string(80, 'y') + "\r\nz");
   s.end();
-  ASSERT_EQ(s.out.lines.size(), 2u) << s.out.dump();
-  EXPECT_EQ(s.out.lines[0].first, std::string(80, 'x'));
-  EXPECT_EQ(s.out.lines[1].first, std::string(20, 'x'));
+  // 100 x wrap after 80 columns (one line); 80 y fill a row exactly and do not wrap.
+  ASSERT_EQ(s.out.lines.size(), 3u) << s.out.dump();
+  EXPECT_EQ(s.out.lines[0].first, std::string(100, 'x'));
+  EXPECT_EQ(s.out.lines[1].first, std::string(80, 'y'));
+  EXPECT_EQ(s.out.lines[2].first, "z");
+}
+
+// Soft-wrapped lines: a line longer than the screen is wide is one rendered line.
+
+TEST(RenderedLines, ACommandTypedPastTheRightEdgeIsOneLine) {
+  Session s;
+  s.size(80, 24);
+  const std::string prompt = "root@web1:/srv/deploy/releases/2026-11-23/current/config/firewall1# ";
+  ASSERT_EQ(prompt.size(), 68u);
+  s.put(1 * kS, prompt);
+  s.type("iptables -F INPUT && iptables -P INPUT DROP");  // wraps after "iptab"
+  const Nanos typed = s.t;
+  s.put(10 * kS, "\r\n");
+  s.put(11 * kS, "done\r\n" + prompt);
+  s.end();
+  const std::string line = prompt + "iptables -F INPUT && iptables -P INPUT DROP";
+  EXPECT_EQ(s.out.count_exact(line), 1) << s.out.dump();
+  // The time the line last changed: the last key typed, on the second row.
+  EXPECT_EQ(s.out.time_of(line), typed) << s.out.dump();
+  // Neither half is a line of its own.
+  EXPECT_EQ(s.out.count("iptab"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.count("P INPUT DROP"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.count_exact("done"), 1) << s.out.dump();
+}
+
+TEST(RenderedLines, WrappedLinesScrolledOutInAFloodAreWhole) {
+  Session s;
+  s.size(80, 10);
+  std::string chunk;
+  std::vector<std::string> want;
+  for (int i = 0; i < 60; ++i) {
+    // 1 to 3 rows each; some exactly fill their last row.
+    std::string l = "record " + std::to_string(i) + ":";
+    l += std::string(static_cast<size_t>(i % 7 == 0 ? 160 - l.size() : 30 + (i * 37) % 180), 'a' + i % 26);
+    want.push_back(l);
+    chunk += l + "\r\n";
+    if (i % 3 == 2) {  // three lines per read, cut anywhere
+      s.put((i + 1) * kMs, chunk.substr(0, chunk.size() / 2));
+      s.put((i + 1) * kMs + 1, chunk.substr(chunk.size() / 2));
+      chunk.clear();
+    }
+  }
+  s.end();
+  ASSERT_EQ(s.out.lines.size(), want.size()) << s.out.dump();
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(s.out.lines[i].first, want[i]) << i;
+}
+
+TEST(RenderedLines, ALineWhoseRowsScrollOutInDifferentReadsIsJoined) {
+  Session s;
+  s.size(20, 3);
+  s.put(1 * kS, std::string(20, 'A') + "BBBB");  // row 0 wraps into row 1
+  s.put(2 * kS, "\r\nx\r\n");                 // row 0 scrolls out; row 1 is now at the top
+  s.put(3 * kS, "y\r\n");                      // and scrolls out in the next read
+  s.end();
+  ASSERT_GE(s.out.lines.size(), 1u) << s.out.dump();
+  EXPECT_EQ(s.out.lines[0].first, std::string(20, 'A') + "BBBB") << s.out.dump();
+  EXPECT_EQ(s.out.lines[0].second, 1 * kS);
+  EXPECT_EQ(s.out.count("A"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.count_exact("x"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.count_exact("y"), 1) << s.out.dump();
+}
+
+TEST(RenderedLines, AWrappedLineIsWholeWhenClearedAtASwitchAndAtTheEnd) {
+  Session s;
+  s.size(20, 6);
+  const std::string a = "cat /etc/shadow | grep root", b = "rm -rf /var/lib/docker/volumes";
+  s.put(1 * kS, "$ " + a + "\r\n");
+  s.put(2 * kS, "\x1b[H\x1b[2J");           // cleared: overwritten
+  s.put(3 * kS, "$ " + b + "\r\n");
+  s.put(4 * kS, "\x1b[?1049h\x1b[H" + std::string(30, 'v'));  // hidden by the alternate screen
+  s.put(5 * kS, "\x1b[?1049l");
+  s.put(6 * kS, "$ " + a);                    // on screen at the end
+  s.end();
+  EXPECT_EQ(s.out.count_exact("$ " + a), 2) << s.out.dump();
+  EXPECT_EQ(s.out.count_exact("$ " + b), 1) << s.out.dump();
+  EXPECT_EQ(s.out.count_exact(std::string(30, 'v')), 1) << s.out.dump();
+  EXPECT_EQ(s.out.time_of("$ " + b), 3 * kS);
+  EXPECT_EQ(s.out.lines.size(), 4u) << s.out.dump();
+}
+
+TEST(RenderedLines, ARowFilledToTheEdgeThenANewLineIsNotJoined) {
+  Session s;
+  s.size(10, 4);
+  s.put(1 * kS, "0123456789\r\nnext\r\n");
+  s.put(2 * kS, "0123456789");  // the cursor waits at the edge; CR LF is not a wrap
+  s.put(3 * kS, "\r\nafter\r\n");
+  s.end();
+  EXPECT_EQ(s.out.count_exact("0123456789"), 2) << s.out.dump();
+  EXPECT_EQ(s.out.count_exact("next"), 1) << s.out.dump();
+  EXPECT_EQ(s.out.count_exact("after"), 1) << s.out.dump();
 }
 
 }  // namespace
@@ -304,6 +396,63 @@ TEST_P(Corpus, LazyReadingGivesTheSameLinesAsReadingEveryRow) {
   for (size_t i = 0; i < eager_out.lines.size(); ++i) {
     ASSERT_EQ(lazy_out.lines[i], eager_out.lines[i]) << "line " << i;
   }
+}
+
+// Streams rich in soft wraps (long lines, narrow screens, clears, overwrites, switches,
+// resizes): reading rows lazily gives the same joined lines as reading every row. Their text is
+// random: a row that reappears elsewhere with the same text is taken for the same row only by
+// the full comparison, a difference real screens do not show (the corpus test).
+TEST(RenderedLinesWrapped, LazyReadingGivesTheSameLinesOnGeneratedStreams) {
+  uint64_t seed = 0x9e3779b97f4a7c15ull;
+  auto next = [&seed](uint32_t n) {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return static_cast<uint32_t>(seed % n);
+  };
+  const char* pieces[] = {"\r\n", "\r", "\b\b", "\x1b[K", "\x1b[H\x1b[2J", "\x1b[3;1H", "\x1b[?1049h",
+                          "\x1b[?1049l", "\x1b[2;4r", "\x1b[r", "\x1b[L", "\x1b[M", "\n", "\x1b[5G"};
+  size_t joined = 0;
+  for (int stream = 0; stream < 300; ++stream) {
+    Collect lazy_out, eager_out;
+    RenderedLines lazy(lazy_out, true), eager(eager_out, false);
+    const int cols = 8 + static_cast<int>(next(30)), rows = 2 + static_cast<int>(next(8));
+    lazy.resize(0, cols, rows);
+    eager.resize(0, cols, rows);
+    std::string log = std::to_string(cols) + "x" + std::to_string(rows) + "\n";  // shown on failure
+    Nanos t = 0;
+    for (int ev = 0; ev < 60; ++ev) {
+      t += kMs;
+      if (next(40) == 0) {
+        const int c = 8 + static_cast<int>(next(30)), r = 2 + static_cast<int>(next(8));
+        lazy.resize(t, c, r);
+        eager.resize(t, c, r);
+        log += std::to_string(t / kMs) + "ms resize " + std::to_string(c) + "x" + std::to_string(r) + "\n";
+        continue;
+      }
+      std::string bytes;
+      for (int k = 1 + static_cast<int>(next(4)); k > 0; --k) {
+        if (next(3) == 0) {
+          bytes += pieces[next(sizeof pieces / sizeof pieces[0])];
+        } else {
+          // Random text: rows do not repeat, so that no row is taken for another that moved.
+          static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+          for (uint32_t n = 1 + next(static_cast<uint32_t>(3 * cols)); n > 0; --n) bytes += kChars[next(62)];
+        }
+      }
+      lazy.output(t, bytes);
+      eager.output(t, bytes);
+      log += std::to_string(t / kMs) + "ms ";
+      for (char c : bytes) log += c == 0x1b ? std::string("\\e") : c == '\r' ? std::string("\\r") : c == '\n' ? std::string("\\n") : c == '\b' ? std::string("\\b") : std::string(1, c);
+      log += "\n";
+    }
+    lazy.finish(t);
+    eager.finish(t);
+    ASSERT_EQ(lazy_out.lines, eager_out.lines) << "stream " << stream << "\n" << log << "lazy:\n"
+                                               << lazy_out.dump() << "eager:\n" << eager_out.dump();
+    for (const auto& l : eager_out.lines) joined += l.first.size() > static_cast<size_t>(cols);
+  }
+  EXPECT_GT(joined, 100u) << "the streams must wrap";
 }
 
 INSTANTIATE_TEST_SUITE_P(RenderedLines, Corpus,

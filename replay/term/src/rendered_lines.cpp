@@ -120,12 +120,15 @@ void RenderedLines::snapshot_all(format::Nanos time) {
     Screen& s = screens_[b];
     s.rows.assign(rows, Row{});
     s.last_in_place.assign(rows, std::string());
+    s.pending.set = false;
     for (int r = 0; r < rows; ++r) {
       Row& row = s.rows[r];
       row.text = term_->row_text(buf, r);
       row.hash = hash_text(row.text);
       row.gen = term_->row_generation(buf, r);
       row.since = time;
+      row.cont = term_->row_continues(buf, r);
+      row.pad = row.cont ? trailing_blanks(buf, r) : 0;
     }
   }
   alt_ = term_->alt_screen();
@@ -220,24 +223,100 @@ void RenderedLines::scrolled_out(Buffer buffer, int row, std::string_view text) 
   s.scroll_next = idx + 1;
   ++s.scrolled;
   format::Nanos since = now_;
+  // The line above, scrolled out during this event, wraps into this one.
+  const bool joins = s.pending.set && s.pending_idx == idx;
+  Head none;
+  Head* head = joins ? &s.pending : &none;
+  // The old row's own head, unless the line above just joined it (then that one is stale).
+  auto take_head = [this](Row& old, bool joined, Head*& to) {
+    if (joined) flush_head(old.head);
+    else to = &old.head;
+  };
   if (idx >= 0 && static_cast<size_t>(idx) < s.rows.size()) {
     Row& old = s.rows[idx];
     if (!old.resolved) {
-      if (!old.known) {
-        // Left unread because nothing but scrolling could touch it: this is its text.
+      if (!old.known || old.text == text) {
+        // Unread because nothing but scrolling could touch it, or read and unchanged: either
+        // way this is its text.
         old.resolved = true;
-        if (old.emitted) return;
+        // Already emitted at a switch or resize and unchanged since (with the rows it wraps
+        // into, if any): nothing new, unless rows above wrapped into it after that.
+        if (old.emitted && !old.head.set && !joins) return;
         since = old.since;
-      } else if (old.text == text) {
-        old.resolved = true;
-        if (old.emitted) return;  // already emitted at a switch or resize, unchanged since
-        since = old.since;
+        take_head(old, joins, head);
       } else if (covers(old.text, text)) {
         old.resolved = true;  // completed during this event (a line cut across reads), then scrolled
+        take_head(old, joins, head);
       }
     }
   }
-  if (!text.empty()) out_.line(text, since);
+  // A soft-wrapped line: the row below continues this text. It is held until that row
+  // scrolls out too, or, at the end of the event, given to the row at the top of the region.
+  Head* next = nullptr;
+  int pad = 0;
+  if (term_->row_continues(buffer, row)) {
+    next = &s.pending;
+    s.pending_idx = idx + 1;
+    pad = trailing_blanks(buffer, row);
+  }
+  emit(*head, text, since, next, pad);
+}
+
+int RenderedLines::trailing_blanks(Buffer buffer, int row) const {
+  int n = 0;
+  for (int c = term_->cols() - 1; c >= 0; --c, ++n) {
+    const Cell& cell = term_->cell(buffer, row, c);
+    if (cell.width == 0 || (cell.chars[0] != 0 && !(cell.chars[0] == U' ' && cell.chars[1] == 0))) break;
+  }
+  return n;
+}
+
+void RenderedLines::emit(Head& head, std::string_view text, format::Nanos since, Head* next, int pad) {
+  std::string_view line = text;
+  if (head.set) {
+    joined_.assign(head.text);
+    joined_.append(text);
+    since = std::max(since, head.since);
+    head.set = false;
+    line = joined_;
+  }
+  if (next != nullptr) {
+    if (next->set) flush_head(*next);  // a row cannot be continued twice; never lose text
+    next->text.assign(line);
+    next->text.append(static_cast<size_t>(pad), ' ');  // the row is full: its blanks are text
+    next->since = since;
+    next->set = true;
+    return;
+  }
+  if (!line.empty()) out_.line(line, since);
+}
+
+void RenderedLines::flush_head(Head& head) {
+  if (!head.set) return;
+  head.set = false;
+  if (!head.text.empty()) out_.line(head.text, head.since);
+}
+
+void RenderedLines::settle(Buffer buffer) {
+  Screen& s = screens_[static_cast<int>(buffer)];
+  const int rows = static_cast<int>(s.rows.size());
+  for (int r : changed_) {
+    if (r >= rows) continue;
+    for (int q = std::max(0, r - 1); q <= r; ++q) {
+      Row& row = s.rows[q];
+      row.cont = term_->row_continues(buffer, q);
+      row.pad = row.cont ? trailing_blanks(buffer, q) : 0;
+    }
+  }
+  if (s.pending.set) {
+    // The last row that scrolled out wraps into the row now at the top of the region.
+    if (s.pending_idx == s.scroll_next && s.scroll_top >= 0 && s.scroll_top < rows) {
+      Head& to = s.rows[s.scroll_top].head;
+      if (to.set) flush_head(to);
+      std::swap(to, s.pending);
+    }
+    flush_head(s.pending);
+  }
 }
 
 bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
@@ -261,6 +340,7 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
   if (fresh_.size() < n) fresh_.resize(n);
   claimed_.assign(n, 0);
   pos_to_k_.assign(rows, -1);
+  old_to_k_.assign(old_rows, -1);
   for (size_t k = 0; k < n; ++k) {
     const int r = changed_[k];
     Row& f = fresh_[k];
@@ -271,8 +351,23 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
     f.emitted = false;
     f.resolved = false;
     f.known = true;
+    f.head.set = false;
     pos_to_k_[r] = static_cast<int>(k);
   }
+  // A row that takes over an old row's content takes the head waiting for it too.
+  auto claim = [&](size_t k, int from) {
+    std::swap(fresh_[k].head, s.rows[from].head);
+    old_to_k_[from] = static_cast<int>(k);
+    claimed_[k] = 1;
+    s.rows[from].resolved = true;
+  };
+  // Where the head of a wrapped old row goes: the old row below, wherever its content went.
+  auto continuation = [&](int r) -> Head* {
+    const int below = r + 1;
+    if (below >= old_rows) return nullptr;
+    if (!s.rows[below].resolved) return &s.rows[below].head;
+    return old_to_k_[below] >= 0 ? &fresh_[old_to_k_[below]].head : nullptr;
+  };
 
   // The old rows whose fate is open: those that changed (all of them on a resize).
   auto old_positions = [&](auto&& fn) {
@@ -305,8 +400,7 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
       if (from < 0) continue;
       fresh_[k].since = s.rows[from].since;
       fresh_[k].emitted = s.rows[from].emitted;
-      claimed_[k] = 1;
-      s.rows[from].resolved = true;
+      claim(k, from);
     }
   }
 
@@ -322,8 +416,7 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
     if (k >= 0 && !claimed_[k] && fresh_[k].hash == old.hash && fresh_[k].text == old.text) {
       fresh_[k].since = old.since;
       fresh_[k].emitted = old.emitted;
-      claimed_[k] = 1;
-      old.resolved = true;
+      claim(static_cast<size_t>(k), r);
     }
   });
 
@@ -346,8 +439,7 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
     shift = r - changed_[found];
     fresh_[found].since = old.since;
     fresh_[found].emitted = old.emitted;
-    claimed_[found] = 1;
-    old.resolved = true;
+    claim(static_cast<size_t>(found), r);
   });
 
   // 3. What is left was changed in place, or moved by scrolling and changed: grown into blank
@@ -355,7 +447,6 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
   old_positions([&](int r) {
     Row& old = s.rows[r];
     if (old.resolved) return;
-    old.resolved = true;
     for (int p : {r - scrolled, r}) {
       const int k = p >= 0 && p < rows ? pos_to_k_[p] : -1;
       if (k < 0 || claimed_[k]) continue;
@@ -364,15 +455,18 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
         // Cut short by a narrower screen: the whole text was just emitted.
         f.since = old.since;
         f.emitted = old.emitted;
-        claimed_[k] = 1;
+        claim(static_cast<size_t>(k), r);
         return;
       }
       if (covers(old.text, f.text)) {
-        claimed_[k] = 1;  // grown: emitted later, complete
+        claim(static_cast<size_t>(k), r);  // grown: emitted later, complete
         return;
       }
     }
-    if (!old.emitted && old.text != s.last_in_place[r]) out_.line(old.text, old.since);
+    old.resolved = true;
+    if (old.head.set || (!old.emitted && old.text != s.last_in_place[r])) {
+      emit(old.head, old.text, old.since, old.cont ? continuation(r) : nullptr, old.pad);
+    }
     s.last_in_place[r] = old.text;
   });
 
@@ -383,6 +477,9 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
   }
   for (size_t k = 0; k < n; ++k) std::swap(s.rows[changed_[k]], fresh_[k]);
   for (Row& row : s.rows) row.resolved = false;
+  // Old rows that went without being emitted or taken over leave their heads alone.
+  for (size_t k = 0; k < n; ++k) flush_head(fresh_[k].head);
+  settle(buffer);
   return true;
 }
 
@@ -397,11 +494,13 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now) {
   }
   if (changed_.empty()) {
     for (Row& row : s.rows) row.resolved = false;
+    settle(buffer);
     return;
   }
   const size_t n = changed_.size();
   if (fresh_.size() < n) fresh_.resize(n);
   pos_to_k_.assign(rows, -1);
+  old_to_k_.assign(rows, -1);
   for (size_t k = 0; k < n; ++k) pos_to_k_[changed_[k]] = static_cast<int>(k);
   // Rows keep their generation when they scroll: a row found under its old generation only
   // moved, with its text (read or not), time and emitted state.
@@ -427,8 +526,10 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now) {
         std::swap(f, s.rows[from]);
       } else {
         f = s.rows[from];
+        s.rows[from].head.set = false;  // the head went with the copy
       }
       s.rows[from].resolved = true;
+      old_to_k_[from] = static_cast<int>(k);
       f.resolved = false;
       continue;
     }
@@ -439,7 +540,14 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now) {
     f.since = now;
     f.emitted = false;
     f.resolved = false;
+    f.head.set = false;
   }
+  auto continuation = [&](int r) -> Head* {
+    const int below = r + 1;
+    if (below >= rows) return nullptr;
+    if (!s.rows[below].resolved) return &s.rows[below].head;
+    return old_to_k_[below] >= 0 ? &fresh_[old_to_k_[below]].head : nullptr;
+  };
   // Old rows that neither moved nor scrolled out were changed in place: only the cursor's row
   // and those below it, which were read before the event.
   for (int r : changed_) {
@@ -463,26 +571,39 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now) {
       } else if (covers(old.text, f.text)) {
         settled = true;
       }
-      if (settled) break;
+      if (settled) {
+        std::swap(f.head, old.head);
+        old_to_k_[r] = pos_to_k_[p];
+        break;
+      }
     }
     if (settled) continue;
-    if (!old.emitted && old.text != s.last_in_place[r]) out_.line(old.text, old.since);
+    if (old.head.set || (!old.emitted && old.text != s.last_in_place[r])) {
+      emit(old.head, old.text, old.since, old.cont ? continuation(r) : nullptr, old.pad);
+    }
     s.last_in_place[r] = old.text;
   }
   for (size_t k = 0; k < n; ++k) std::swap(s.rows[changed_[k]], fresh_[k]);
   for (Row& row : s.rows) row.resolved = false;
+  for (size_t k = 0; k < n; ++k) flush_head(fresh_[k].head);
+  settle(buffer);
 }
 
 void RenderedLines::emit_all(Buffer buffer) {
   ensure_all_known(buffer);
   Screen& s = screens_[static_cast<int>(buffer)];
-  for (size_t r = 0; r < s.rows.size(); ++r) {
+  const int rows = static_cast<int>(s.rows.size());
+  for (int r = 0; r < rows; ++r) {
     Row& row = s.rows[r];
-    if (row.emitted || row.text.empty()) continue;
-    row.emitted = true;
-    if (row.text == s.last_in_place[r]) continue;  // a repaint of what was emitted here last
-    out_.line(row.text, row.since);
-    s.last_in_place[r] = row.text;
+    const bool fresh = !row.emitted && !row.text.empty();
+    // A repaint of what was emitted here last is not a new line.
+    const bool show = fresh && row.text != s.last_in_place[r];
+    if (fresh) row.emitted = true;
+    if (!show && !row.head.set) continue;
+    // Rows above that wrapped into this one are emitted with it, even when it was already.
+    Head* next = r + 1 < rows && term_->row_continues(buffer, r) ? &s.rows[r + 1].head : nullptr;
+    emit(row.head, row.text, row.since, next, next != nullptr ? trailing_blanks(buffer, r) : 0);
+    if (show) s.last_in_place[r] = row.text;
   }
 }
 

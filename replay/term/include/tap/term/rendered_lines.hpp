@@ -18,6 +18,11 @@
 // no erase outside the cursor's row) cannot change a row above the cursor except by scrolling
 // it, so such rows are not read until something else could overwrite them; those that scroll
 // out arrive with their text from the terminal.
+//
+// A line the terminal wrapped (autowrap at the right edge) is one rendered line: a row that
+// continues on the next (Terminal::row_continues) is not emitted alone; its text is held as
+// the head of the row below and emitted with it, whichever way that row leaves. A line's time
+// is then when any of its rows last changed.
 #pragma once
 
 #include <cstdint>
@@ -62,14 +67,23 @@ class RenderedLines final : public term::LineSink {
   void scrolled_out(term::Buffer buffer, int row, std::string_view text) override;
 
  private:
+  // The text of the rows above a row that wrapped into it, waiting to be emitted with it.
+  struct Head {
+    std::string text;
+    format::Nanos since = 0;
+    bool set = false;
+  };
   struct Row {
     std::string text;
+    Head head;                // rows above that continue into this one (a soft-wrapped line)
     uint64_t hash = 0;
     format::Nanos since = 0;  // when `text` became this row's content
     uint64_t gen = 0;         // the terminal's row generation when `text` was read
     bool emitted = false;     // `text` was already emitted and has not changed since
     bool resolved = false;    // its fate in the current event is decided
     bool known = true;        // `text` and `hash` were read (else only `gen` is)
+    bool cont = false;        // the text continues on the row below (as of the last event)
+    int pad = 0;              // blank cells trimmed off its end, when it continues
   };
   struct Screen {
     std::vector<Row> rows;
@@ -77,6 +91,8 @@ class RenderedLines final : public term::LineSink {
     int scrolled = 0;                        // rows scrolled out during the current event
     int scroll_top = 0;                      // the row the last one scrolled out of
     int scroll_next = 0;                     // the old row the next one is expected to be
+    Head pending;      // a row that scrolled out and wrapped into one written during the event
+    int pending_idx = 0;  // the (old-row) index that row has
   };
 
   void ensure_terminal(int cols, int rows);
@@ -90,6 +106,17 @@ class RenderedLines final : public term::LineSink {
   void ensure_all_known(term::Buffer buffer);
   // Emits every row of a buffer not emitted yet (switch, resize, end).
   void emit_all(term::Buffer buffer);
+  // Emits `text` (since `since`) after `head`, or holds the whole as `next` when the text
+  // continues on the row `next` belongs to. Consumes `head`.
+  // `pad` blanks the text lost to trimming are put back when it is held.
+  void emit(Head& head, std::string_view text, format::Nanos since, Head* next, int pad);
+  // Blank cells at the end of a row of the terminal (trimmed off its text).
+  int trailing_blanks(term::Buffer buffer, int row) const;
+  // Emits a held head alone (the row it waited for left blank or unseen).
+  void flush_head(Head& head);
+  // After an event: the wrap flags of changed rows and of the rows above them; a head that
+  // waits for a row written during the event goes to that row.
+  void settle(term::Buffer buffer);
 
   LineConsumer& out_;
   bool lazy_ = true;
@@ -102,6 +129,8 @@ class RenderedLines final : public term::LineSink {
   std::vector<int> changed_;
   std::vector<char> claimed_;
   std::vector<int> pos_to_k_;
+  std::vector<int> old_to_k_;
+  std::string joined_;
 };
 
 }  // namespace tap::term
