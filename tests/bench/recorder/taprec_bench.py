@@ -12,7 +12,10 @@ and the median is reported. Cases:
            pty hop) in the same run; ms per MiB. Budget <= 7.
   base64   `base64` of 50 MiB random through `script`: extra workload CPU with taprec, %.
            Budget <= +20 %. Also taprec's CPU per 100 MB of output (budget <= 0.8 s).
-  syscall  ns added to getppid and to 1-byte /dev/zero reads, tracepoint and raw_tp hooks.
+  syscall  ns added to getppid and to 1-byte /dev/zero reads, tracepoint and raw_tp hooks:
+           the helper pins itself to one CPU and reports the median of many rounds of thread
+           CPU time; each hooked run is paired with a no-recorder run of the same round of
+           runs; median and range of the paired differences.
 """
 import argparse
 import os
@@ -169,10 +172,11 @@ def base64_case(variant, build, rand):
     return run_in_cgroup("tapbench-b64", argv, stdout=subprocess.DEVNULL), 0
 
 
-def syscall_case(hooks, build, calls):
+def syscall_case(hooks, build, calls, rounds):
     tool = os.path.join(build, "tests", "bench", "recorder", "tap_bench_syscall_cost")
     def run():
-        out = subprocess.run([tool, str(calls)], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([tool, str(calls), str(rounds)], capture_output=True, text=True,
+                             check=True).stdout
         return {k: float(v) for k, v in (l.split() for l in out.splitlines())}
     if hooks == "none":
         return run()
@@ -180,12 +184,18 @@ def syscall_case(hooks, build, calls):
         return run()
 
 
+def spread(values):
+    """median [min, max] of a list, as text."""
+    return f"{statistics.median(values):+.0f} ns [{min(values):+.0f}, {max(values):+.0f}]"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build", help="build directory with bin/taprec")
     ap.add_argument("--runs", type=int, default=5, help="interleaved runs per case (median)")
     ap.add_argument("--cases", default="flood,base64,syscall", help="comma-separated cases")
-    ap.add_argument("--calls", type=int, default=2_000_000, help="syscalls per syscall run")
+    ap.add_argument("--calls", type=int, default=100_000, help="syscalls per round of the syscall case")
+    ap.add_argument("--rounds", type=int, default=41, help="rounds per syscall run (the tool's median)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("taprec_bench: error: needs root (loads BPF, creates cgroups)")
@@ -223,18 +233,24 @@ def main():
               f"{per100:.3f} s per 100 MB (budget <= 0.8)")
 
     if "syscall" in cases:
-        res = {"none": [], "tracepoint": [], "raw_tp": []}
-        for _ in range(a.runs):
-            for h in res:
-                res[h].append(syscall_case(h, a.build, a.calls))
+        # Each run measures the three variants back to back (order rotated per run) and
+        # pairs each hooked figure with the same run's no-recorder figure, so a change of load
+        # between runs moves both; the tool itself reports the median of many rounds.
+        variants = ["none", "tracepoint", "raw_tp"]
+        res = {h: [] for h in variants}
+        for i in range(a.runs):
+            for h in variants[i % 3:] + variants[:i % 3]:
+                res[h].append(syscall_case(h, a.build, a.calls, a.rounds))
         base_g = med([r["getppid_ns"] for r in res["none"]])
         base_r = med([r["read_ns"] for r in res["none"]])
-        print(f"syscalls without recorder: getppid {base_g:.0f} ns, 1-byte /dev/zero read {base_r:.0f} ns")
+        print(f"syscalls without recorder: getppid {base_g:.0f} ns, 1-byte /dev/zero read "
+              f"{base_r:.0f} ns (CPU time, median of {a.runs} runs x {a.rounds} rounds)")
         for h in ("tracepoint", "raw_tp"):
-            g = med([r["getppid_ns"] for r in res[h]]) - base_g
-            r = med([x["read_ns"] for x in res[h]]) - base_r
-            print(f"  {h}: getppid +{g:.0f} ns, non-tty read +{r:.0f} ns"
-                  + (" (budget getppid <= 50)" if h == "tracepoint" else ""))
+            g = [x["getppid_ns"] - n["getppid_ns"] for x, n in zip(res[h], res["none"])]
+            r = [x["read_ns"] - n["read_ns"] for x, n in zip(res[h], res["none"])]
+            print(f"  {h}: getppid {spread(g)}, non-tty read {spread(r)}"
+                  + (" (budget getppid <= 50)" if h == "tracepoint" else "")
+                  + "  [median [min, max] of paired runs]")
 
 
 if __name__ == "__main__":
