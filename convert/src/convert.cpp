@@ -17,6 +17,7 @@
 #include "tap/convert/script_reader.hpp"
 #include "tap/support/fd.hpp"
 #include "tap/support/time_spec.hpp"
+#include "screen_redraw.hpp"
 #include "tap_io.hpp"
 
 namespace tap::convert {
@@ -327,6 +328,17 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
     if (h.info.start_wall_ns != 0) h.info.start_wall_ns += from;  // the part starts later
   }
 
+  // A part cut from the middle starts with the screen as it was at its start: the terminal is
+  // rebuilt from the last keyframe before it (a .tap; other inputs replay from the start) and
+  // the events up to it, and drawn by the part's first output event.
+  std::optional<term::Terminal> screen;
+  bool sized = false;  // the screen's size is the session's (a keyframe or a resize set it)
+  if (from > 0) {
+    TAP_TRY(screen, seek_screen_before(*dec, from));
+    sized = screen.has_value();
+    if (!screen) screen.emplace(h.cols ? h.cols : 80, h.rows ? h.rows : 24);
+  }
+
   Progress progress(o.progress);
   std::vector<Event> pending;  // events before the header is written
   Event shifted;               // reused: times moved by --from-time
@@ -336,6 +348,10 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
   bool cut = false;
 
   auto begin = [&]() -> Result<void> {
+    if (from > 0 && sized) {
+      h.cols = static_cast<uint16_t>(screen->cols());
+      h.rows = static_cast<uint16_t>(screen->rows());
+    }
     // The size and title the session starts with (in the window) go in the header.
     bool seen_output = false, have_size = from > 0 && h.cols != 0, have_title = false;
     for (const auto& e : pending) {
@@ -351,9 +367,11 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
         have_title = true;
       }
     }
-    if (from > 0 && h.cols != 0) {
-      // A window cut from the middle starts at the size the terminal had then.
-      pending.insert(pending.begin(), Event{0, format::Resize{h.cols, h.rows}});
+    if (from > 0) {
+      // A window cut from the middle starts at the size the terminal had then, showing what
+      // it showed then.
+      pending.insert(pending.begin(), Event{0, format::Output{redraw_screen(*screen)}});
+      if (h.cols != 0) pending.insert(pending.begin(), Event{0, format::Resize{h.cols, h.rows}});
     }
     TAP_CHECK(enc->begin(h));
     for (const auto& e : pending) TAP_CHECK(enc->event(e));
@@ -373,9 +391,15 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
     ++report.events_read;
     progress.update(*dec);
     if (e->time < from) {
-      if (const auto* rs = e->get<format::Resize>()) {
+      if (const auto* out_ev = e->get<format::Output>()) {
+        screen->feed(out_ev->data);
+      } else if (const auto* rs = e->get<format::Resize>()) {
         h.cols = rs->cols;
         h.rows = rs->rows;
+        if (rs->cols > 0 && rs->rows > 0) {
+          screen->resize(rs->cols, rs->rows);
+          sized = true;
+        }
       }
       continue;
     }

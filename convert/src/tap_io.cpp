@@ -38,6 +38,7 @@ class TapDecoder final : public Decoder {
     return static_cast<uint64_t>(facts_.duration.value_or(0) < 0 ? 0 : *facts_.duration);
   }
   const format::ReadStatus& status() const { return reader_->status(); }
+  format::SessionReader& reader() { return *reader_; }
 
  private:
   std::unique_ptr<format::SessionReader> reader_;
@@ -150,6 +151,22 @@ Result<std::unique_ptr<Decoder>> open_tap_decoder(const std::string& path, std::
 
 std::unique_ptr<Encoder> make_tap_encoder(std::filesystem::path path, bool keyframes) {
   return std::make_unique<TapEncoder>(std::move(path), keyframes);
+}
+
+Result<std::optional<term::Terminal>> seek_screen_before(Decoder& d, Nanos t) {
+  auto* tap = dynamic_cast<TapDecoder*>(&d);
+  if (tap == nullptr || t <= 0) return std::optional<term::Terminal>();
+  // Strictly before t: events at t itself belong to the part, so none may be folded into
+  // the keyframe's state.
+  auto kf = tap->reader().seek_keyframe(t - 1);
+  if (!kf.ok()) return std::move(kf).error();
+  if (!*kf) return std::optional<term::Terminal>();
+  auto restored = term::Terminal::restore((*kf)->state);
+  if (restored.ok()) return std::optional<term::Terminal>(std::move(restored).value());
+  // A keyframe the model cannot read: replay from the start instead (slower, the same screen).
+  auto rewound = tap->reader().seek(0);
+  if (!rewound.ok()) return std::move(rewound).error();
+  return std::optional<term::Terminal>();
 }
 
 // tapconv warns about a torn tail the way the other readers do.

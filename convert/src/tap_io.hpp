@@ -9,6 +9,7 @@
 
 #include "tap/convert/decoder.hpp"
 #include "tap/convert/encoder.hpp"
+#include "tap/term/terminal.hpp"
 
 namespace tap::convert {
 
@@ -21,6 +22,10 @@ std::unique_ptr<Encoder> make_tap_encoder(std::filesystem::path path, bool keyfr
 }  // namespace tap::convert
 
 namespace tap::convert {
+// When `d` reads a .tap: positions it at the last keyframe before time `t` and returns that
+// keyframe's terminal, from which replaying the events up to `t` gives the screen at `t`.
+// nullopt (and `d` at the start) when there is no usable keyframe or `d` is not a .tap.
+Result<std::optional<term::Terminal>> seek_screen_before(Decoder& d, format::Nanos t);
 // A warning about how a .tap input ended (a torn tail), when `d` reads a .tap.
 std::optional<std::string> tap_status_warning(const Decoder& d);
 }  // namespace tap::convert

@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "cli_util.hpp"
+#include "corpus_util.hpp"
+#include "tap/convert/cast_reader.hpp"
+#include "tap/term/terminal.hpp"
 #include "tap/format/session_reader.hpp"
 
 namespace tap::convert::test {
@@ -221,10 +224,78 @@ TEST(TapconvCli, ATimeWindowStartsAtZeroWithTheSizeInEffect) {
   // Resized to 50x10 at 2.5 s, before the window.
   EXPECT_EQ(cast.rfind("{\"version\": 2, \"width\": 50, \"height\": 10, \"timestamp\": 1795413239, ", 0), 0u) << cast;
   EXPECT_NE(cast.find("\"duration\": 0.550000"), std::string::npos) << cast;
-  EXPECT_NE(cast.find("[0.000000, \"o\", \"line 00"), std::string::npos) << cast;
+  // First the screen as it was at 3 s (the prompt in colour, the ls output, the new prompt
+  // with the cursor after it), then the part's own output.
+  EXPECT_NE(cast.find("[0.000000, \"o\", \"\\u001b[0m\\u001b[H\\u001b[2J\\u001b[0;1;32malice@web01\\u001b[0m:"),
+            std::string::npos) << cast;
+  EXPECT_NE(cast.find("$\\u001b[4;16H\"]\n[0.000000, \"o\", \"line 00"), std::string::npos) << cast;
   EXPECT_NE(cast.find("[0.500000, \"o\", \"progress [  "), std::string::npos) << cast;
   EXPECT_EQ(cast.find("#####"), std::string::npos) << cast;
-  EXPECT_EQ(cast.find("alice"), std::string::npos) << cast;
+}
+
+// The rows of the screen a terminal shows, as `tapplay --at T --format text` prints them.
+std::string screen_text(const term::Terminal& t) {
+  std::string s;
+  for (int r = 0; r < t.rows(); ++r) s += t.row_text(r) + "\n";
+  return s;
+}
+
+// The first output event of a cast: what a part cut from the middle starts with.
+std::string first_output(const fs::path& cast, int* cols, int* rows) {
+  auto dec = open_cast_reader(cast);
+  EXPECT_TRUE(dec.ok()) << dec.error().what();
+  if (!dec.ok()) return {};
+  *cols = (*dec)->facts().cols;
+  *rows = (*dec)->facts().rows;
+  for (;;) {
+    auto e = (*dec)->next();
+    if (!e.ok() || *e == nullptr) return {};
+    if (const auto* o = (*e)->get<format::Output>()) return o->data;
+  }
+}
+
+TEST(TapconvCli, APartCutFromTheMiddleStartsWithTheScreenTapplayShowsThen) {
+  fs::path d = scratch_dir();
+  fs::path tapplay = fs::path(tap::test::binary_dir()) / "bin" / "tapplay";
+  ASSERT_TRUE(fs::exists(tapplay)) << tapplay << " (built with tapconv's tests)";
+  struct Case {
+    std::string name;
+    std::vector<std::string> times;
+  } cases[] = {{"vim", {"30.3", "60.7", "79"}}, {"less", {"20.3", "50.7"}}, {"top", {"40.3"}}, {"shell", {"60.3"}}};
+  for (const auto& c : cases) {
+    write_file(d / (c.name + ".io"), unzstd_file(tap::test::source_dir() + "/tests/data/corpus/" + c.name + ".io.zst"));
+    write_file(d / (c.name + ".tm"), unzstd_file(tap::test::source_dir() + "/tests/data/corpus/" + c.name + ".tm.zst"));
+    // With keyframes (the cut starts from the last one before T) and without (replayed from
+    // the start): the same screen.
+    auto r = conv(d, c.name + ".io " + c.name + ".tap --from log-io --timing " + c.name + ".tm && " + tapconv() + " " +
+                         c.name + ".tap " + c.name + "-nk.tap --no-keyframes");
+    ASSERT_EQ(r.status, 0) << r.err;
+    for (const auto& t : c.times) {
+      const std::string what = c.name + " at " + t;
+      r = conv(d, c.name + ".tap cut.cast --force --from-time " + t + " && " + tapconv() + " " + c.name +
+                      "-nk.tap cut-nk.cast --force --from-time " + t);
+      ASSERT_EQ(r.status, 0) << what << ": " << r.err;
+      EXPECT_EQ(read_file(d / "cut.cast"), read_file(d / "cut-nk.cast")) << what;
+      int cols = 0, rows = 0;
+      std::string preamble = first_output(d / "cut.cast", &cols, &rows);
+      ASSERT_EQ(preamble.rfind("\x1b[0m\x1b[H\x1b[2J", 0), 0u) << what;
+      EXPECT_EQ(cols, 120) << what;
+      EXPECT_EQ(rows, 40) << what;
+      term::Terminal screen(cols, rows);
+      screen.feed(preamble);
+      auto at = sh(d, quote(tapplay.string()) + " " + c.name + ".tap --at " + t + " --format text");
+      ASSERT_EQ(at.status, 0) << what << ": " << at.err;
+      EXPECT_EQ(screen_text(screen), at.out) << what;
+      // The alternate screen and the cursor too.
+      auto json = sh(d, quote(tapplay.string()) + " " + c.name + ".tap --at " + t + " --format json");
+      ASSERT_EQ(json.status, 0) << what << ": " << json.err;
+      const auto cur = screen.cursor();
+      const std::string state = std::string("\"alt_screen\":") + (screen.alt_screen() ? "true" : "false") +
+                                ",\"cursor\":{\"row\":" + std::to_string(cur.row) + ",\"col\":" +
+                                std::to_string(cur.col) + ",\"visible\":" + (cur.visible ? "true" : "false") + "}";
+      EXPECT_NE(json.out.find(state), std::string::npos) << what << ": " << state << " in " << json.out.substr(0, 300);
+    }
+  }
 }
 
 TEST(TapconvCli, ImportsGetKeyframesThatSeekingUses) {

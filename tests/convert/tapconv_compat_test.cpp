@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "cli_util.hpp"
+#include "tap/convert/convert.hpp"
+#include "tap/term/terminal.hpp"
 
 namespace tap::convert::test {
 namespace {
@@ -194,6 +196,96 @@ TEST(TapconvCompat, AsciinemaPlayerParsesOurV3) {
   EXPECT_EQ(spec.exits, 1u);
   EXPECT_EQ(spec.output, "\x1b[1;31mHello \x1b[32mWorld!\x1b[0m\nThat was ok\rThis is better. \r\n");
   EXPECT_NEAR(spec.last_ms, 6344.657, 0.01);
+}
+
+// Every output and resize of a recording applied to a terminal: its screen at the end.
+term::Terminal final_screen(const fs::path& path) {
+  term::Terminal t(80, 24);
+  auto dec = open_decoder(path.string(), std::nullopt);
+  EXPECT_TRUE(dec.ok()) << dec.error().what();
+  if (!dec.ok()) return t;
+  for (;;) {
+    auto e = (*dec)->next();
+    EXPECT_TRUE(e.ok()) << e.error().what();
+    if (!e.ok() || *e == nullptr) break;
+    if (const auto* o = (*e)->get<format::Output>()) t.feed(o->data);
+    if (const auto* r = (*e)->get<format::Resize>()) t.resize(r->cols, r->rows);
+  }
+  return t;
+}
+
+size_t first_output_size(const fs::path& path) {
+  auto dec = open_decoder(path.string(), std::nullopt);
+  EXPECT_TRUE(dec.ok()) << dec.error().what();
+  if (!dec.ok()) return 0;
+  for (;;) {
+    auto e = (*dec)->next();
+    if (!e.ok() || *e == nullptr) return 0;
+    if (const auto* o = (*e)->get<format::Output>()) return o->data.size();
+  }
+}
+
+void expect_same_screen(const term::Terminal& a, const term::Terminal& b, const std::string& what) {
+  ASSERT_EQ(a.cols(), b.cols()) << what;
+  ASSERT_EQ(a.rows(), b.rows()) << what;
+  EXPECT_EQ(a.alt_screen(), b.alt_screen()) << what;
+  EXPECT_EQ(a.cursor(), b.cursor()) << what;
+  for (auto buf : {term::Buffer::primary, term::Buffer::alternate}) {
+    // The primary screen always counts; the alternate one only while it is shown (a program
+    // that left it leaves its content behind, which nothing shows again).
+    if (buf == term::Buffer::alternate && !a.alt_screen()) continue;
+    for (int r = 0; r < a.rows(); ++r) {
+      EXPECT_EQ(a.row_text(buf, r), b.row_text(buf, r)) << what << ": row " << r;
+      for (int c = 0; c < a.cols(); ++c) {
+        const auto& x = a.cell(buf, r, c);
+        if (x.chars[0] == 0 || x.chars[0] == U' ') continue;
+        EXPECT_EQ(x.pen, b.cell(buf, r, c).pen) << what << ": pen at row " << r << " column " << c;
+      }
+    }
+  }
+}
+
+TEST(TapconvCompat, APartCutFromTheMiddlePlaysInAsciinemaToTheSameScreenAsTheWhole) {
+  TAP_REQUIRE_TOOL("asciinema");
+  TAP_REQUIRE_TOOL("script");
+  TAP_REQUIRE_TOOL("zstd");
+  fs::path d = scratch_dir();
+  struct Case {
+    std::string name, from, to;
+  } cases[] = {{"vim", "30.3", "60.7"}, {"vim", "60.7", ""}, {"less", "20.3", "50.7"},
+               {"top", "40.3", "100.1"}, {"shell", "60.3", ""}};
+  std::string imported;
+  for (const auto& c : cases) {
+    const std::string what = c.name + " from " + c.from + " to " + (c.to.empty() ? "the end" : c.to);
+    if (imported != c.name) {
+      import_corpus(d, c.name);
+      imported = c.name;
+    }
+    std::string window = " --force --from-time " + c.from + (c.to.empty() ? "" : " --to-time " + c.to);
+    auto r = sh(d, tapconv() + " " + c.name + ".tap cut.cast" + window + " && " + tapconv() + " " + c.name +
+                       ".tap cut.raw" + window + " && " + tapconv() + " " + c.name + ".tap whole.cast --force" +
+                       (c.to.empty() ? "" : " --to-time " + c.to));
+    ASSERT_EQ(r.status, 0) << what << ": " << r.err;
+    // asciinema plays the cut as its first frame (the screen at the cut) and then the rest of
+    // the recorded output, byte for byte.
+    std::remove((d / "cut.played").c_str());
+    r = asciinema_cat(d, "cut.cast", "cut.played");
+    ASSERT_EQ(r.status, 0) << what << ": " << r.err;
+    const std::string played = read_file(d / "cut.played");
+    EXPECT_TRUE(played == read_file(d / "cut.raw")) << what << ": asciinema cat differs from the raw cut";
+    ASSERT_EQ(played.rfind("\x1b[0m\x1b[H\x1b[2J", 0), 0u) << what;
+    r = sh(d, tapconv() + " whole.cast whole.raw --force");
+    ASSERT_EQ(r.status, 0) << what << ": " << r.err;
+    const std::string whole = read_file(d / "whole.raw");
+    const size_t preamble = first_output_size(d / "cut.cast");
+    ASSERT_GT(preamble, 20u) << what;
+    ASSERT_GT(played.size(), preamble) << what;
+    EXPECT_TRUE(whole.size() >= played.size() - preamble &&
+                whole.compare(whole.size() - (played.size() - preamble), std::string::npos, played, preamble) == 0)
+        << what << ": after the first frame, the cut is not the recording's output from the cut on";
+    // Played to its end, the cut shows what the whole recording shows at the same moment.
+    expect_same_screen(final_screen(d / "cut.cast"), final_screen(d / "whole.cast"), what);
+  }
 }
 
 }  // namespace

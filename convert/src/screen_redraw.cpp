@@ -1,0 +1,164 @@
+#include "screen_redraw.hpp"
+
+#include <algorithm>
+
+namespace tap::convert {
+namespace {
+
+using term::Buffer;
+using term::Cell;
+using term::Color;
+using term::Pen;
+
+void append_uint(std::string& out, unsigned v) {
+  char digits[10];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) out += digits[--n];
+}
+
+void append_color(std::string& out, const Color& c, bool bg) {
+  out += ';';
+  if (c.kind == Color::Kind::rgb) {
+    out += bg ? "48;2;" : "38;2;";
+    append_uint(out, c.r);
+    out += ';';
+    append_uint(out, c.g);
+    out += ';';
+    append_uint(out, c.b);
+  } else if (c.index < 8) {
+    append_uint(out, (bg ? 40u : 30u) + c.index);
+  } else if (c.index < 16) {
+    append_uint(out, (bg ? 100u : 90u) + c.index - 8);
+  } else {
+    out += bg ? "48;5;" : "38;5;";
+    append_uint(out, c.index);
+  }
+}
+
+// SGR that sets exactly `p` from any pen: a reset, then what differs from the default.
+void append_pen(std::string& out, const Pen& p) {
+  out += "\x1b[0";
+  if (p.bold) out += ";1";
+  if (p.italic) out += ";3";
+  if (p.underline == 1) out += ";4";
+  if (p.underline == 2) out += ";21";  // libvterm's (and xterm's) double underline
+  if (p.underline == 3) out += ";4:3";
+  if (p.blink) out += ";5";
+  if (p.reverse) out += ";7";
+  if (p.conceal) out += ";8";
+  if (p.strike) out += ";9";
+  if (p.font > 0 && p.font < 10) {
+    out += ';';
+    append_uint(out, 10u + p.font);
+  }
+  if (p.fg.kind != Color::Kind::default_color) append_color(out, p.fg, false);
+  if (p.bg.kind != Color::Kind::default_color) append_color(out, p.bg, true);
+  out += 'm';
+}
+
+void append_utf8(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+}
+
+// A cell that shows nothing and would show nothing if left unwritten.
+bool empty_cell(const Cell& c) {
+  return (c.chars[0] == 0 || (c.chars[0] == U' ' && c.chars[1] == 0)) && c.pen == Pen{};
+}
+
+// Columns of `row` to write: up to its last cell that shows something, or the whole row when
+// it continues on the next (writing the last column is what makes the autowrap).
+int drawn_width(const term::Terminal& t, Buffer b, int row) {
+  if (t.row_continues(b, row)) return t.cols();
+  int end = t.cols();
+  while (end > 0 && empty_cell(t.cell(b, row, end - 1))) --end;
+  return end;
+}
+
+// Draws the rows of buffer `b` from the top-left corner of a cleared screen. Returns with the
+// cursor after the last row drawn.
+void append_rows(std::string& out, const term::Terminal& t, Buffer b, Pen& pen) {
+  int last = t.rows() - 1;
+  while (last >= 0 && drawn_width(t, b, last) == 0) --last;
+  for (int row = 0; row <= last; ++row) {
+    const int width = drawn_width(t, b, row);
+    for (int col = 0; col < width; ++col) {
+      const Cell& c = t.cell(b, row, col);
+      if (c.width == 0) continue;  // the right half of a wide character
+      if (!(c.pen == pen)) {
+        append_pen(out, c.pen);
+        pen = c.pen;
+      }
+      if (c.chars[0] == 0) {
+        out += ' ';
+        continue;
+      }
+      for (char32_t ch : c.chars) {
+        if (ch == 0) break;
+        append_utf8(out, ch);
+      }
+    }
+    // A soft-wrapped row goes on by the autowrap of its last column; a row that ended goes on
+    // by a line break (never from the last row: that would scroll).
+    if (row < last && !(t.row_continues(b, row) && width == t.cols())) out += "\r\n";
+  }
+}
+
+void append_cup(std::string& out, int row, int col) {
+  out += "\x1b[";
+  append_uint(out, static_cast<unsigned>(row + 1));
+  out += ';';
+  append_uint(out, static_cast<unsigned>(col + 1));
+  out += 'H';
+}
+
+}  // namespace
+
+std::string redraw_screen(const term::Terminal& t) {
+  std::string out = "\x1b[0m\x1b[H\x1b[2J";
+  if (!t.title().empty()) {
+    // Only printable characters: the title came from the recording and must not end the OSC
+    // early or carry other sequences.
+    out += "\x1b]2;";
+    for (char c : t.title())
+      if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
+    out += '\a';
+  }
+  Pen pen;
+  append_rows(out, t, Buffer::primary, pen);
+  if (t.alt_screen()) {
+    // The primary screen stays under the alternate one, as it did; the cursor a program
+    // saved on switching is not known, so it is left below the primary screen's last line.
+    int last = t.rows() - 1;
+    while (last >= 0 && drawn_width(t, Buffer::primary, last) == 0) --last;
+    if (!(pen == Pen{})) out += "\x1b[0m";
+    pen = Pen{};
+    append_cup(out, std::min(last + 1, t.rows() - 1), 0);
+    out += "\x1b[?1049h\x1b[H\x1b[2J";
+    append_rows(out, t, Buffer::alternate, pen);
+  }
+  if (!(pen == Pen{})) out += "\x1b[0m";
+  const term::Cursor cur = t.cursor();
+  append_cup(out, cur.row, cur.col);
+  if (!cur.visible) out += "\x1b[?25l";
+  return out;
+}
+
+}  // namespace tap::convert

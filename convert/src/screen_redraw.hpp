@@ -1,0 +1,19 @@
+// The bytes that draw a terminal's screen on a blank terminal of its size: what a part cut
+// from the middle of a recording starts with (docs/convert.md §Time windows).
+#pragma once
+
+#include <string>
+
+#include "tap/term/terminal.hpp"
+
+namespace tap::convert {
+
+// Clears the screen, then draws the title, the primary screen (rows with their colours and
+// attributes; a soft-wrapped row continues into the next by an autowrap, as it did), the
+// alternate screen over it when that is the one shown, and the cursor (position,
+// visibility). Played on a blank terminal of the same size, the result shows what `t` shows.
+// What tap::term's API does not expose is not set: scroll region, modes (origin, autowrap,
+// keypad, mouse, bracketed paste), charsets, tab stops, the saved cursor, the current pen.
+std::string redraw_screen(const term::Terminal& t);
+
+}  // namespace tap::convert
