@@ -5,6 +5,11 @@
 //    the ratio to asciicast v2 + gzip -6 of the same events.
 // 2. A file of N MB of output (default 1024, the corpus repeated): open + seek to the last
 //    minute + first event, warm cache, median of runs, with END and with END cut off.
+// 3. That file without END as segment 0 of a session continued in a segment 1 (a recorder
+//    restart): CPU of link_to (what taprec runs on restart), and open_session + seek into
+//    either segment + first event.
+// 4. A file being written (corpus events, flushed every second of session time) followed by a
+//    reader calling refresh() and reading the new events: reader CPU per refresh.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -22,6 +27,7 @@
 #include <vector>
 
 #include "tap/format/keys.hpp"
+#include "tap/format/segments.hpp"
 #include "tap/format/session_reader.hpp"
 #include "tap/format/session_writer.hpp"
 #include "tap/support/text.hpp"
@@ -184,6 +190,57 @@ int main(int argc, char** argv) {
   std::vector<Session> sessions;
   for (const char* n : kSessions) sessions.push_back(load_session(n));
 
+  {
+    // 4. A growing file and a reader refreshing it once per second of session time.
+    fs::path live = work / "live.tap";
+    fs::remove(live);
+    WriterOptions lopt = opt;
+    auto lw = SessionWriter::create(live, info_for("live"), lopt);
+    if (!lw) return 1;
+    if (!(*lw)->flush()) return 1;
+    auto lr = SessionReader::open(live);
+    if (!lr) return 1;
+    uint64_t refreshes = 0, got = 0, sent = 0, out_bytes = 0;
+    double rcpu = 0;
+    Nanos base = 0, last = 0, next_refresh = 1'000'000'000;
+    auto drain = [&]() -> bool {
+      double c0 = cpu_s();
+      auto g = (*lr)->refresh();
+      if (!g) return false;
+      for (;;) {
+        auto e = (*lr)->next();
+        if (!e) return false;
+        if (*e == nullptr) break;
+        ++got;
+      }
+      rcpu += cpu_s() - c0;
+      ++refreshes;
+      return true;
+    };
+    for (const Session& s : sessions) {
+      for (const Event& e : s.events) {
+        Event copy{base + e.time, e.body};
+        last = copy.time;
+        if (const auto* o = e.get<Output>()) out_bytes += o->data.size();
+        if (!(*lw)->append(copy) || !(*lw)->tick(copy.time)) return 1;
+        ++sent;
+        if (copy.time >= next_refresh) {
+          if (!(*lw)->flush() || !drain()) return 1;
+          next_refresh = copy.time + 1'000'000'000;
+        }
+      }
+      base = last + 1'000'000'000;
+    }
+    if (!(*lw)->finish(SessionEnd{}) || !drain()) return 1;
+    std::printf("refresh on a growing file: %llu refreshes, %llu of %llu events read, %.1f MB of "
+                "output, reader CPU %.3f ms per refresh (%.1f MB/s)\n",
+                static_cast<unsigned long long>(refreshes), static_cast<unsigned long long>(got),
+                static_cast<unsigned long long>(sent + 1), static_cast<double>(out_bytes) / 1e6,
+                rcpu * 1e3 / static_cast<double>(refreshes),
+                static_cast<double>(out_bytes) / 1e6 / rcpu);
+    fs::remove(live);
+  }
+
   std::printf("%-6s %10s %10s %10s %8s %10s %7s\n", "corpus", "output B", ".tap B", "cast.gz B",
               "tap/out", "tap/castgz", "frames");
   uint64_t total_out = 0, total_tap = 0, total_gz = 0;
@@ -310,6 +367,56 @@ int main(int argc, char** argv) {
                 static_cast<double>(first_time) / 1e9);
   }
   std::printf("budget: <= 10 ms with END\n");
+  {
+    // 3. The file without END as segment 0, continued after a "restart" in segment 1.
+    fs::path seg0 = work / "bigseg.tap";
+    fs::path seg1 = work / "bigseg.seg1.tap";
+    fs::remove(seg0);
+    fs::remove(seg1);
+    fs::rename(big_noend, seg0);
+    double l0 = cpu_s();
+    auto link = link_to(seg0);
+    double lcpu = cpu_s() - l0;
+    if (!link) return 1;
+    auto r0 = SessionReader::open(seg0);
+    if (!r0) return 1;
+    SessionInfo i1 = (*r0)->info();
+    i1.file_id = {};
+    i1.segment = 1;
+    i1.previous = *link;
+    Nanos t1 = (*r0)->duration() + 10'000'000'000;
+    auto w1 = SessionWriter::create(seg1, i1, opt);
+    if (!w1) return 1;
+    if (!(*w1)->append(Event{t1, Gap{Stream::output, 0, 0, 0, Gap::Reason::recorder_down}})) return 1;
+    for (const Event& e : sessions.front().events) {
+      if (!(*w1)->append(Event{t1 + e.time, e.body}) || !(*w1)->tick(t1 + e.time)) return 1;
+    }
+    if (!(*w1)->finish(SessionEnd{})) return 1;
+    std::printf("link_to on the file without END (verifies its chain and events): %.0f ms CPU\n",
+                lcpu * 1e3);
+    for (int which = 0; which < 2; ++which) {
+      std::vector<double> times, cpus;
+      for (int i = 0; i < runs + 1; ++i) {
+        double t0 = now_s(), c0 = cpu_s();
+        auto r = SessionReader::open_session(seg0);
+        if (!r || (*r)->segment_count() != 2) return 1;
+        Nanos target = which == 0 ? (*r)->duration() - 60'000'000'000 : (*r0)->duration() / 2;
+        if (!(*r)->seek(target)) return 1;
+        auto e = (*r)->next();
+        if (!e || !*e) return 1;
+        if (i > 0) {
+          times.push_back(now_s() - t0);
+          cpus.push_back(cpu_s() - c0);
+        }
+      }
+      std::printf("open_session (2 segments) + seek %s + first event: median %.2f ms wall, "
+                  "%.2f ms CPU\n",
+                  which == 0 ? "to the last minute (segment 1)" : "to the middle of segment 0",
+                  median(times) * 1e3, median(cpus) * 1e3);
+    }
+    fs::remove(seg0);
+    fs::remove(seg1);
+  }
   fs::remove(big_noend);
   return 0;
 }
