@@ -832,6 +832,7 @@ class SessionSetReader final : public SessionReader {
         status_.warnings.push_back(segs_.size() > 1 ? s.path.filename().string() + ": " + w : w);
     }
     if (link_fault_ && !status_.fault) status_.fault = link_fault_;
+    if (status_.fault) status_.complete = false;  // the stream ends before the END
     return status_;
   }
 
