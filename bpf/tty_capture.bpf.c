@@ -637,9 +637,12 @@ int rt_enter(struct bpf_raw_tracepoint_args *ctx) {
 
 SEC("raw_tp/sys_exit")
 int rt_exit(struct bpf_raw_tracepoint_args *ctx) {
-  struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+  /* Runs for every syscall: the number with a direct load from the task's saved registers
+   * (the same pt_regs as args[0]) instead of a probe read. */
+  struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur());
+  if (!regs) return 0;
   long ret = (long)ctx->args[1];
-  long nr = BPF_CORE_READ(regs, orig_ax);
+  long nr = regs->orig_ax;
   switch (nr) {
     case TAP_NR_read: case TAP_NR_pread64: on_rw_exit(0, 0, ret); break;
     case TAP_NR_readv: case TAP_NR_preadv: case TAP_NR_preadv2: on_rw_exit(0, 1, ret); break;

@@ -343,8 +343,14 @@ TEST_F(Recorder, UidTransitionsAndPasswordsInAUserSession) {
   ASSERT_NE(inner, nullptr) << "no session with opener taptest among " << recs.size();
   bool sudo_writer = false, setid_exec = false;
   int openers = 0;
+  std::string writers;  // for failure messages
   for (const auto& e : inner->events) {
-    if (auto* w = e.get<format::WriterChange>(); w && w->euid == 0) sudo_writer = true;
+    if (auto* w = e.get<format::WriterChange>()) {
+      writers += w->comm + " " + std::to_string(w->uid) + "/" + std::to_string(w->euid) + "; ";
+      // sudo's prompt and, with use_pty, its relay of the root shell's output: the same
+      // process (uid the user, euid 0), so one writer event.
+      if (w->euid == 0 && w->comm == "sudo") sudo_writer = true;
+    }
     if (auto* x = e.get<format::Exec>(); x && x->euid == 0 && x->uid == uid) setid_exec = true;
     if (auto* o = e.get<format::Opener>()) {
       ++openers;
@@ -353,7 +359,10 @@ TEST_F(Recorder, UidTransitionsAndPasswordsInAUserSession) {
     }
   }
   EXPECT_EQ(openers, 1);
-  EXPECT_TRUE(sudo_writer) << "no writer change to euid 0 after sudo -i";
+  RecordProperty("outer_writers", writers);
+  EXPECT_TRUE(sudo_writer) << "no writer change to sudo with euid 0 after sudo -i: " << writers;
+  // What the root shell showed reached this session too (relayed by sudo).
+  EXPECT_NE(inner->output.find("su-ok"), std::string::npos) << writers;
   EXPECT_TRUE(setid_exec) << "no setuid exec (sudo) recorded";
   // The root shell runs in this session, or (sudo's use_pty, Debian's default) in a pty of
   // its own that sudo opened for taptest: there, writers are uid 0 and the opener is taptest.

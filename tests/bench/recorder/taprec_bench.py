@@ -10,7 +10,8 @@ and the median is reported. Cases:
   flood    100 MiB through a pty in 64 KiB writes (dd -> slave, a reader on the master):
            extra CPU of everything incl. taprec vs no recorder, beside `script` (one more
            pty hop) in the same run; ms per MiB. Budget <= 7.
-  base64   `base64` of 50 MiB random through `script`: extra workload CPU with taprec, %.
+  base64   `base64` of 50 MiB random through `script` (pinned to one CPU, --cpu): extra
+           workload CPU with taprec, %.
            Budget <= +20 %. Also taprec's CPU per 100 MB of output (budget <= 0.8 s).
   syscall  ns added to getppid and to 1-byte /dev/zero reads, tracepoint and raw_tp hooks:
            the helper pins itself to one CPU and reports the median of many rounds of thread
@@ -163,8 +164,13 @@ def flood_case(variant, build):
     return run_in_cgroup("tapbench-flood", argv, stderr=subprocess.DEVNULL)
 
 
-def base64_case(variant, build, rand):
+def base64_case(variant, build, rand, cpu=-1):
     argv = ["script", "-q", "-c", f"base64 {rand}", "/dev/null"]
+    if cpu >= 0:
+        # base64 and script on one CPU: how often script wakes and how much each read gets
+        # then no longer depends on what else runs on the machine (unpinned, the same case
+        # ranged over +/- 30 % between runs on a loaded 2-CPU machine).
+        argv = ["taskset", "-c", str(cpu)] + argv
     if variant == "taprec":
         with Taprec(build) as t:
             work = run_in_cgroup("tapbench-b64", argv, stdout=subprocess.DEVNULL)
@@ -195,6 +201,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="interleaved runs per case (median)")
     ap.add_argument("--cases", default="flood,base64,syscall", help="comma-separated cases")
     ap.add_argument("--calls", type=int, default=100_000, help="syscalls per round of the syscall case")
+    ap.add_argument("--cpu", type=int, default=os.cpu_count() - 1,
+                    help="pin the base64 workload to this CPU (-1: not pinned)")
     ap.add_argument("--rounds", type=int, default=41, help="rounds per syscall run (the tool's median)")
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -219,8 +227,8 @@ def main():
         out_bytes = len(subprocess.run(["base64", rand], capture_output=True).stdout)
         none, rec, daemon = [], [], []
         for _ in range(a.runs):
-            none.append(base64_case("none", a.build, rand)[0])
-            w, d = base64_case("taprec", a.build, rand)
+            none.append(base64_case("none", a.build, rand, a.cpu)[0])
+            w, d = base64_case("taprec", a.build, rand, a.cpu)
             rec.append(w)
             daemon.append(d)
         os.unlink(rand)
@@ -228,7 +236,8 @@ def main():
         per100 = med(daemon) / 1e9 * 100e6 / out_bytes
         print(f"base64 50 MiB through script ({out_bytes / 1e6:.1f} MB of output): workload "
               f"{med(none) / 1e9:.2f} s CPU without, {med(rec) / 1e9:.2f} s with taprec: "
-              f"{extra:+.1f} % (budget <= +20 %)")
+              f"{extra:+.1f} % (budget <= +20 %); runs without "
+              f"{[round(x / 1e6) for x in none]} ms, with {[round(x / 1e6) for x in rec]} ms")
         print(f"taprec CPU: {med(daemon) / 1e9:.3f} s for {out_bytes / 1e6:.1f} MB = "
               f"{per100:.3f} s per 100 MB (budget <= 0.8)")
 
