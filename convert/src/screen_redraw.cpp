@@ -21,7 +21,7 @@ void append_uint(std::string& out, unsigned v) {
 }
 
 void append_color(std::string& out, const Color& c, bool bg) {
-  out += ';';
+  out += "\x1b[";
   if (c.kind == Color::Kind::rgb) {
     out += bg ? "48;2;" : "38;2;";
     append_uint(out, c.r);
@@ -37,9 +37,12 @@ void append_color(std::string& out, const Color& c, bool bg) {
     out += bg ? "48;5;" : "38;5;";
     append_uint(out, c.index);
   }
+  out += 'm';
 }
 
-// SGR that sets exactly `p` from any pen: a reset, then what differs from the default.
+// SGR that sets exactly `p` from any pen: a reset, then what differs from the default. The
+// colours go in sequences of their own: libvterm 0.1.4 drops a whole CSI with more than 16
+// parameters (CSI_ARGS_MAX), and one SGR with every attribute and two RGB colours has 17.
 void append_pen(std::string& out, const Pen& p) {
   out += "\x1b[0";
   if (p.bold) out += ";1";
@@ -55,9 +58,9 @@ void append_pen(std::string& out, const Pen& p) {
     out += ';';
     append_uint(out, 10u + p.font);
   }
+  out += 'm';
   if (p.fg.kind != Color::Kind::default_color) append_color(out, p.fg, false);
   if (p.bg.kind != Color::Kind::default_color) append_color(out, p.bg, true);
-  out += 'm';
 }
 
 void append_utf8(std::string& out, char32_t c) {
@@ -99,25 +102,35 @@ void append_rows(std::string& out, const term::Terminal& t, Buffer b, Pen& pen) 
   while (last >= 0 && drawn_width(t, b, last) == 0) --last;
   for (int row = 0; row <= last; ++row) {
     const int width = drawn_width(t, b, row);
+    int at = 0;  // the column the next character lands in
     for (int col = 0; col < width; ++col) {
       const Cell& c = t.cell(b, row, col);
-      if (c.width == 0) continue;  // the right half of a wide character
+      if (col < at) continue;  // the right half of the wide character just written
       if (!(c.pen == pen)) {
         append_pen(out, c.pen);
         pen = c.pen;
       }
-      if (c.chars[0] == 0) {
+      if (c.chars[0] == 0 || c.width == 0 || (c.width == 2 && col + 1 == t.cols())) {
+        // Blank; or the right half of a wide character whose left half was overwritten, or a
+        // wide character pushed into the last column (insert and delete can do both): a
+        // terminal shows a blank there, and writing the character would wrap it.
         out += ' ';
+        ++at;
         continue;
       }
       for (char32_t ch : c.chars) {
         if (ch == 0) break;
         append_utf8(out, ch);
       }
+      // A wide character covers the next cell, even when insert or delete left something
+      // else there (the terminal model keeps it; a terminal cannot be made to).
+      at = col + (c.width == 2 ? 2 : 1);
     }
-    // A soft-wrapped row goes on by the autowrap of its last column; a row that ended goes on
-    // by a line break (never from the last row: that would scroll).
-    if (row < last && !(t.row_continues(b, row) && width == t.cols())) out += "\r\n";
+    // A soft-wrapped row goes on by the autowrap of its last column, when the next row has
+    // something to write; a row that ended goes on by a line break (never from the last row:
+    // that would scroll).
+    if (row < last && !(t.row_continues(b, row) && width == t.cols() && drawn_width(t, b, row + 1) > 0))
+      out += "\r\n";
   }
 }
 
