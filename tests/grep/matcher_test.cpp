@@ -99,5 +99,41 @@ TEST(Matcher, ExponentialPatternsRunInLinearTime) {
   EXPECT_EQ(m.find(text, 0, text.size()), npos);
 }
 
+// LiteralSearch filters on the needle's two rarest bytes 16 or 32 positions at a time: it must
+// find the first occurrence exactly as std::string::find does, at every offset and alignment,
+// near the buffer's ends, with needles of repeated and of common bytes.
+TEST(LiteralSearch, FindsTheFirstOccurrenceAsStringFindDoes) {
+  uint64_t seed = 88172645463325252ull;
+  auto next = [&seed](uint32_t n) {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return static_cast<uint32_t>(seed % n);
+  };
+  const std::string alphabet = "ab-\x1b[m ";
+  size_t found = 0;
+  for (int round = 0; round < 4000; ++round) {
+    std::string hay(next(200), ' ');
+    for (char& c : hay) c = alphabet[next(static_cast<uint32_t>(alphabet.size()))];
+    std::string needle(1 + next(12), ' ');
+    for (char& c : needle) c = alphabet[next(static_cast<uint32_t>(alphabet.size()))];
+    if (next(2) == 0 && hay.size() >= needle.size()) {
+      hay.replace(next(static_cast<uint32_t>(hay.size() - needle.size() + 1)), needle.size(), needle);
+    }
+    const LiteralSearch search(needle);
+    for (size_t from : {size_t{0}, size_t{1}, size_t{7}}) {
+      if (from > hay.size()) continue;
+      const std::string_view h = std::string_view(hay).substr(from);
+      const size_t want = h.find(needle);
+      ASSERT_EQ(search.find(h), want) << "needle '" << needle << "' in '" << hay << "' from " << from;
+      found += want != std::string_view::npos;
+    }
+  }
+  EXPECT_GT(found, 2000u);
+  EXPECT_EQ(LiteralSearch("").find("abc"), 0u);
+  EXPECT_EQ(LiteralSearch("abc").find(""), std::string_view::npos);
+  EXPECT_EQ(LiteralSearch("needle").find(std::string(100000, 'x') + "needle"), 100000u);
+}
+
 }  // namespace
 }  // namespace tap::grep

@@ -217,6 +217,46 @@ TEST(Search, RawModeMatchesAcrossReadsAndKeepsEscapesOutOfTheOutput) {
   EXPECT_EQ(search(ev, pattern("pwned")).outcome.hits, 0u);
 }
 
+// A raw search for one fixed string skips reads without a hit and keeps only the end of their
+// last line: it must find exactly what the batched search (a regular expression) finds, with
+// the same times, however the hits fall across reads and lines.
+TEST(Search, RawFixedStringFindsWhatTheBatchedSearchFinds) {
+  uint64_t seed = 0x2545F4914F6CDD1Dull;
+  auto next = [&seed](uint32_t n) {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return static_cast<uint32_t>(seed % n);
+  };
+  const std::string needle = "rm -rf /";
+  uint64_t hits = 0;
+  for (int round = 0; round < 200; ++round) {
+    std::string stream;
+    while (stream.size() < 3000) {
+      switch (next(6)) {
+        case 0: stream += needle; break;
+        case 1: stream += "\r\n"; break;
+        case 2: stream += "rm -r"; break;
+        default: stream += std::string(1 + next(40), "abc /-rmf"[next(9)]); break;
+      }
+    }
+    std::vector<Event> events = {Event{0, format::Resize{80, 24}}};
+    for (size_t at = 0; at < stream.size();) {
+      const size_t n = 1 + next(300);
+      events.push_back(out(static_cast<Nanos>(events.size()) * kS, stream.substr(at, n)));
+      at += n;
+    }
+    GrepOptions fixed = pattern(needle, Mode::raw);
+    fixed.match.fixed = true;
+    GrepOptions regex = pattern("rm -rf /", Mode::raw);  // no metacharacters: the same string
+    SearchRun a = search(events, fixed), b = search(events, regex);
+    ASSERT_EQ(a.text, b.text) << "round " << round;
+    ASSERT_EQ(a.outcome.hits, b.outcome.hits);
+    hits += a.outcome.hits;
+  }
+  EXPECT_GT(hits, 1000u);
+}
+
 TEST(Search, HostileNamesAndUsersAreEscaped) {
   std::vector<Event> ev = {
       Event{0, format::Opener{1000, 1, format::Opener::Source::loginuid, "\x1b[2Jmallory"}},

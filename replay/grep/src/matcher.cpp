@@ -39,7 +39,7 @@ Result<Matcher> Matcher::create(const MatchOptions& options) {
     }
   }
   if (options.fixed && !options.ignore_case && patterns.size() == 1) {
-    m.literal_ = patterns[0];
+    m.literal_ = LiteralSearch(patterns[0]);
     m.use_literal_ = true;
     return m;
   }
@@ -69,11 +69,9 @@ size_t Matcher::find(std::string_view text, size_t from, size_t to) const {
   if (from >= to) return std::string_view::npos;
   if (match_empty_) return from;
   if (use_literal_) {
-    if (literal_.empty()) return from;
     // The literal holds no '\n' (split_patterns), so a hit never spans lines.
-    const void* hit = memmem(text.data() + from, to - from, literal_.data(), literal_.size());
-    if (hit == nullptr) return std::string_view::npos;
-    return static_cast<size_t>(static_cast<const char*>(hit) - text.data());
+    const size_t hit = literal_.find(text.substr(from, to - from));
+    return hit == std::string_view::npos ? hit : from + hit;
   }
   re2::StringPiece sub;
   re2::StringPiece whole(text.data(), to);

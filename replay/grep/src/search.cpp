@@ -95,6 +95,15 @@ class FileSearch final : public LineConsumer {
 
   // Raw output or input bytes: lines are split on '\n' (and '\r' for keystrokes).
   void bytes(std::string_view data, Nanos time) {
+    if (fast_ != nullptr && tail_clean_ && !(opt_.user && !opener_)) {
+      if (skip_clean(data, time)) return;
+      // A hit in this read: search it now, with the line it continues.
+      entries_.push_back({text_.size(), time});
+      text_.append(data);
+      flush(false);
+      return;
+    }
+    tail_clean_ = false;
     entries_.push_back({text_.size(), time});
     if (opt_.mode == Mode::input) {
       const size_t at = text_.size();
@@ -104,6 +113,12 @@ class FileSearch final : public LineConsumer {
       text_.append(data);
     }
     maybe_flush();
+  }
+
+  // The raw search for one fixed string without context: reads that hold no hit are not copied
+  // into the batch, only the end of their last line is kept (it may still become a hit).
+  void enable_fast_raw() {
+    if (opt_.mode == Mode::raw && opt_.context == 0) fast_ = matcher_.literal();
   }
 
   void set_opener(const format::Opener& opener) { opener_ = opener; }
@@ -137,6 +152,38 @@ class FileSearch final : public LineConsumer {
     Nanos time;
   };
 
+  // With tail_clean_ (text_ is the start of a line, searched, without a hit): true when `data`
+  // adds no hit, having kept only what the next read may still complete.
+  bool skip_clean(std::string_view data, Nanos time) {
+    if (fast_->find(data) != std::string_view::npos) return false;
+    const size_t m = fast_->needle().size();
+    if (!text_.empty() && m > 1) {
+      // A hit that begins in the kept line and ends in this read.
+      const size_t a = std::min(m - 1, text_.size()), b = std::min(m - 1, data.size());
+      seam_.assign(text_, text_.size() - a, a);
+      seam_.append(data.data(), b);
+      if (fast_->find(seam_) != std::string_view::npos) return false;
+    }
+    const void* nl = memrchr(data.data(), '\n', data.size());
+    if (nl != nullptr) {
+      // Every line that ends in this read is complete without a hit: keep the rest only.
+      const size_t cut = static_cast<size_t>(static_cast<const char*>(nl) - data.data()) + 1;
+      base_ += text_.size() + cut;
+      text_.assign(data.data() + cut, data.size() - cut);
+      entries_.clear();
+      if (!text_.empty()) entries_.push_back({0, time});
+      return true;
+    }
+    entries_.push_back({text_.size(), time});
+    text_.append(data);
+    if (text_.size() >= kMaxLineBytes) {  // the line is cut here (see kMaxLineBytes)
+      base_ += text_.size();
+      text_.clear();
+      entries_.clear();
+    }
+    return true;
+  }
+
   void maybe_flush() {
     const size_t pending = text_.size() - searchable_;
     if (pending < kBatchBytes) return;
@@ -152,6 +199,7 @@ class FileSearch final : public LineConsumer {
       if (nl != nullptr) {
         limit = static_cast<const char*>(nl) - text_.data() + 1;
       } else if (text_.size() - searchable_ < kMaxLineBytes) {
+        update_clean();
         return;  // one long line still growing
       }
     }
@@ -180,6 +228,13 @@ class FileSearch final : public LineConsumer {
     for (int i = 0; i < opt_.context && keep > 0; ++i) keep = line_start(keep - 1);
     trim(keep);
     searchable_ = limit - keep;
+    update_clean();
+  }
+
+  // Whether reads may skip the batch again: text_ is one unfinished line without a hit.
+  void update_clean() {
+    tail_clean_ = fast_ != nullptr && searchable_ == 0 && std::memchr(text_.data(), '\n', text_.size()) == nullptr &&
+                  fast_->find(text_) == std::string_view::npos;
   }
 
   void trim(size_t keep) {
@@ -338,6 +393,9 @@ class FileSearch final : public LineConsumer {
   const std::function<void(std::string_view)>& write_;
 
   std::string text_;
+  std::string seam_;                    // the few bytes around a read's start (fast raw search)
+  const LiteralSearch* fast_ = nullptr;  // set for the fast raw search
+  bool tail_clean_ = true;               // see update_clean()
   std::vector<Entry> entries_;
   size_t searchable_ = 0;    // text_ before this was searched already (kept for context)
   uint64_t base_ = 0;        // stream offset of text_[0]
@@ -374,6 +432,7 @@ FileOutcome search_source(EventSource& source, const std::string& name, const Gr
     return outcome;
   }
   FileSearch search(name, opt, matcher, source.info(), write);
+  search.enable_fast_raw();
   std::optional<RenderedLines> rendered;
   if (opt.mode == Mode::rendered) rendered.emplace(search);
   Nanos last = 0;
