@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "tap/support/cell_encoding.hpp"
 #include "tap/support/text.hpp"
 #include "tap/support/time_spec.hpp"
 
@@ -26,35 +27,6 @@ constexpr uint32_t kAnsi16[16] = {0x000000, 0xcd0000, 0x00cd00, 0xcdcd00, 0x0000
                                   0x00cdcd, 0xe5e5e5, 0x7f7f7f, 0xff0000, 0x00ff00, 0xffff00,
                                   0x5c5cff, 0xff00ff, 0x00ffff, 0xffffff};
 
-// A code point a renderer may emit: control characters (which cannot be in a cell unless the
-// model is wrong), surrogates, non-characters XML forbids and out-of-range values become
-// U+FFFD, so nothing from the recording can act on the reader's terminal or parser.
-char32_t safe_code_point(char32_t c) {
-  if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return 0xfffd;
-  if (c >= 0xd800 && c <= 0xdfff) return 0xfffd;
-  if (c == 0xfffe || c == 0xffff || c > 0x10ffff) return 0xfffd;
-  return c;
-}
-
-void append_utf8(std::string& out, char32_t c) {
-  c = safe_code_point(c);
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xc0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xe0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (c & 0x3f));
-  }
-}
-
 // The text of one cell as UTF-8: base character and combining marks; a blank is a space.
 void append_cell_text(std::string& out, const Cell& cell) {
   if (cell.chars[0] == 0) {
@@ -63,7 +35,7 @@ void append_cell_text(std::string& out, const Cell& cell) {
   }
   for (char32_t c : cell.chars) {
     if (c == 0) break;
-    append_utf8(out, c);
+    append_code_point(out, c);  // controls, surrogates, non-characters: U+FFFD
   }
 }
 
@@ -110,53 +82,30 @@ void append_hex_rgb(std::string& out, uint32_t rgb) {
   out += buf;
 }
 
-void append_sgr_color(std::string& out, const Color& c, bool background) {
-  switch (c.kind) {
-    case Color::Kind::default_color:
-      out += background ? ";49" : ";39";
-      return;
-    case Color::Kind::indexed:
-      if (c.index < 8) {
-        out += ';';
-        append_uint(out, (background ? 40u : 30u) + c.index);
-      } else if (c.index < 16) {
-        out += ';';
-        append_uint(out, (background ? 100u : 90u) + (c.index - 8u));
-      } else {
-        out += background ? ";48;5;" : ";38;5;";
-        append_uint(out, c.index);
-      }
-      return;
-    case Color::Kind::rgb:
-      out += background ? ";48;2;" : ";38;2;";
-      append_uint(out, c.r);
-      out += ';';
-      append_uint(out, c.g);
-      out += ';';
-      append_uint(out, c.b);
-      return;
-  }
+CellColour cell_colour(const Color& c) {
+  CellColour out;
+  out.kind = static_cast<CellColour::Kind>(c.kind);
+  out.index = c.index;
+  out.r = c.r;
+  out.g = c.g;
+  out.b = c.b;
+  return out;
 }
 
-// The SGR sequence that sets exactly `pen` from any state: it starts with a reset.
-void append_sgr(std::string& out, const Pen& pen) {
-  out += "\x1b[0";
-  if (pen.bold) out += ";1";
-  if (pen.italic) out += ";3";
-  if (pen.underline == 1) out += ";4";
-  if (pen.underline == 2) out += ";21";
-  if (pen.underline == 3) out += ";4:3";
-  if (pen.blink) out += ";5";
-  if (pen.reverse) out += ";7";
-  if (pen.conceal) out += ";8";
-  if (pen.strike) out += ";9";
-  if (pen.font > 0 && pen.font < 10) {
-    out += ';';
-    append_uint(out, 10u + pen.font);
-  }
-  if (pen.fg.kind != Color::Kind::default_color) append_sgr_color(out, pen.fg, false);
-  if (pen.bg.kind != Color::Kind::default_color) append_sgr_color(out, pen.bg, true);
-  out += 'm';
+// A pen as the shared cell encoder takes it (tap/support/cell_encoding.hpp).
+CellStyle cell_style(const Pen& pen) {
+  CellStyle st;
+  st.fg = cell_colour(pen.fg);
+  st.bg = cell_colour(pen.bg);
+  st.bold = pen.bold;
+  st.italic = pen.italic;
+  st.blink = pen.blink;
+  st.reverse = pen.reverse;
+  st.conceal = pen.conceal;
+  st.strike = pen.strike;
+  st.underline = pen.underline;
+  st.font = pen.font;
+  return st;
 }
 
 // One row with SGR changes, up to its last visible cell.
@@ -167,7 +116,7 @@ void append_ansi_row(std::string& out, const Terminal& t, int row) {
     const Cell& cell = t.cell(row, col);
     if (cell.width == 0) continue;
     if (!(cell.pen == current)) {
-      append_sgr(out, cell.pen);
+      append_sgr(out, cell_style(cell.pen));  // from any state: it starts with a reset
       current = cell.pen;
     }
     append_cell_text(out, cell);
@@ -242,18 +191,12 @@ void append_json_string(std::string& out, std::string_view bytes) {
   out += '"';
 }
 
-void append_json_color(std::string& out, const char* key, const Color& c) {
-  if (c.kind == Color::Kind::default_color) return;
+void append_json_color(std::string& out, const char* key, const CellColour& c) {
+  if (c.kind == CellColour::Kind::default_colour) return;
   out += ",\"";
   out += key;
   out += "\":";
-  if (c.kind == Color::Kind::indexed) {
-    append_uint(out, c.index);
-  } else {
-    out += '"';
-    append_hex_rgb(out, (uint32_t{c.r} << 16) | (uint32_t{c.g} << 8) | c.b);
-    out += '"';
-  }
+  append_json_colour(out, c);
 }
 
 void append_json_writer(std::string& out, const std::optional<format::WriterChange>& w) {
@@ -634,23 +577,10 @@ std::string render_json(const Terminal& t, const RenderContext& ctx) {
       append_json_string(out, cell_text);
       out += ",\"w\":";
       append_uint(out, cell.width);
-      const Pen& p = cell.pen;
-      append_json_color(out, "fg", p.fg);
-      append_json_color(out, "bg", p.bg);
-      if (p.bold) out += ",\"bold\":true";
-      if (p.italic) out += ",\"italic\":true";
-      if (p.underline != 0) {
-        out += ",\"underline\":";
-        append_uint(out, p.underline);
-      }
-      if (p.blink) out += ",\"blink\":true";
-      if (p.reverse) out += ",\"reverse\":true";
-      if (p.conceal) out += ",\"conceal\":true";
-      if (p.strike) out += ",\"strike\":true";
-      if (p.font != 0) {
-        out += ",\"font\":";
-        append_uint(out, p.font);
-      }
+      const CellStyle st = cell_style(cell.pen);
+      append_json_color(out, "fg", st.fg);
+      append_json_color(out, "bg", st.bg);
+      append_json_attributes(out, st);
       out += '}';
     }
     out += ']';

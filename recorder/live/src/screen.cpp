@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "tap/support/cell_encoding.hpp"
 #include "tap/support/text.hpp"
 
 namespace tap::live {
@@ -40,62 +41,18 @@ std::string rule(const Screen& s, std::string_view left, std::string_view right)
 // the screen showed it, so the text equals what other emulators print for the same screen.
 std::string safe(const std::string& text) {
   std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) {
-      out += "\xef\xbf\xbd";
-    } else if (c == 0xc2 && i + 1 < text.size() &&
-               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
-      out += "\xef\xbf\xbd";
-      ++i;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
+  append_safe_text(out, text);
   return out;
 }
 
-void append_colour(std::string& out, const Colour& c, bool fg) {
-  switch (c.kind) {
-    case Colour::Kind::default_colour:
-      return;
-    case Colour::Kind::indexed:
-      if (c.index < 8) {
-        out += ";" + std::to_string((fg ? 30 : 40) + c.index);
-      } else if (c.index < 16) {
-        out += ";" + std::to_string((fg ? 90 : 100) + c.index - 8);
-      } else {
-        out += std::string(fg ? ";38;5;" : ";48;5;") + std::to_string(c.index);
-      }
-      return;
-    case Colour::Kind::rgb:
-      out += std::string(fg ? ";38;2;" : ";48;2;") + std::to_string(c.r) + ";" +
-             std::to_string(c.g) + ";" + std::to_string(c.b);
-      return;
-  }
-}
-
-void append_json_colour(std::string& out, const Colour& c) {
-  switch (c.kind) {
-    case Colour::Kind::default_colour:
-      out += "null";
-      return;
-    case Colour::Kind::indexed:
-      out += std::to_string(c.index);
-      return;
-    case Colour::Kind::rgb: {
-      static const char* kHex = "0123456789abcdef";
-      out += "\"#";
-      for (uint8_t v : {c.r, c.g, c.b}) {
-        out += kHex[v >> 4];
-        out += kHex[v & 15];
-      }
-      out += "\"";
-      return;
-    }
-  }
+CellColour cell_colour(const Colour& c) {
+  CellColour out;
+  out.kind = static_cast<CellColour::Kind>(c.kind);
+  out.index = c.index;
+  out.r = c.r;
+  out.g = c.g;
+  out.b = c.b;
+  return out;
 }
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -110,13 +67,13 @@ std::string ansi_row(const std::vector<Span>& line) {
   bool styled = false;
   for (const auto& span : line) {
     if (!span.style.plain()) {
-      out += sgr(span.style);
+      append_sgr(out, cell_style(span.style));
       styled = true;
     } else if (styled) {
       out += "\x1b[0m";
       styled = false;
     }
-    out += safe(span.text);
+    append_safe_text(out, span.text);
   }
   if (styled) out += "\x1b[0m";
   return out;
@@ -139,22 +96,23 @@ std::string Screen::line_text(size_t row) const {
   return out;
 }
 
+CellStyle cell_style(const Style& st) {
+  CellStyle out;
+  out.fg = cell_colour(st.fg);
+  out.bg = cell_colour(st.bg);
+  out.bold = st.flags & Style::kBold;
+  out.italic = st.flags & Style::kItalic;
+  out.blink = st.flags & Style::kBlink;
+  out.reverse = st.flags & Style::kReverse;
+  out.conceal = st.flags & Style::kConceal;
+  out.strike = st.flags & Style::kStrike;
+  out.underline = st.underline;
+  return out;
+}
+
 std::string sgr(const Style& st) {
   if (st.plain()) return {};
-  std::string out = "\x1b[0";
-  if (st.flags & Style::kBold) out += ";1";
-  if (st.flags & Style::kItalic) out += ";3";
-  if (st.underline == 1) out += ";4";
-  if (st.underline == 2) out += ";21";
-  if (st.underline == 3) out += ";4:3";
-  if (st.flags & Style::kBlink) out += ";5";
-  if (st.flags & Style::kReverse) out += ";7";
-  if (st.flags & Style::kConceal) out += ";8";
-  if (st.flags & Style::kStrike) out += ";9";
-  append_colour(out, st.fg, true);
-  append_colour(out, st.bg, false);
-  out += "m";
-  return out;
+  return tap::sgr(cell_style(st));
 }
 
 std::string render_plain_text(const Screen& s) {
@@ -221,17 +179,12 @@ std::string render_json(const Screen& s, uint32_t pty_index) {
         out += "{\"col\":" + std::to_string(col) + ",\"cells\":" + std::to_string(span.cells) +
                ",\"text\":";
         append_json_string(out, span.text);
+        const CellStyle st = cell_style(span.style);
         out += ",\"fg\":";
-        append_json_colour(out, span.style.fg);
+        append_json_colour(out, st.fg);
         out += ",\"bg\":";
-        append_json_colour(out, span.style.bg);
-        const auto f = span.style.flags;
-        struct Flag { uint16_t bit; const char* name; };
-        for (const Flag& fl : {Flag{Style::kBold, "bold"}, Flag{Style::kItalic, "italic"},
-                               Flag{Style::kBlink, "blink"}, Flag{Style::kReverse, "reverse"},
-                               Flag{Style::kConceal, "conceal"}, Flag{Style::kStrike, "strike"}})
-          if (f & fl.bit) out += std::string(",\"") + fl.name + "\":true";
-        if (span.style.underline) out += ",\"underline\":" + std::to_string(span.style.underline);
+        append_json_colour(out, st.bg);
+        append_json_attributes(out, st);
         out += '}';
       }
       col += span.cells;

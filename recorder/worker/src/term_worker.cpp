@@ -9,32 +9,13 @@
 
 #include "tap/format/session_reader.hpp"
 #include "tap/live/protocol.hpp"
+#include "tap/support/cell_encoding.hpp"
 #include "tap/support/fd.hpp"
 #include "tap/support/log.hpp"
 
 namespace tap::worker {
 
 namespace {
-
-void append_utf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x110000) {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += "\xEF\xBF\xBD";
-  }
-}
 
 live::Colour colour_of(const term::Color& c) {
   live::Colour out;
@@ -93,7 +74,7 @@ live::Screen screen_of(const term::Terminal& t) {
       } else {
         for (char32_t ch : cell.chars) {
           if (ch == 0) break;
-          append_utf8(span.text, ch);
+          append_code_point(span.text, ch);  // controls and surrogates become U+FFFD
         }
       }
       uint16_t w = cell.width == 2 && c + 1 < t.cols() ? 2 : 1;

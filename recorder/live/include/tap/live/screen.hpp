@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tap/support/cell_encoding.hpp"
+
 namespace tap::live {
 
 struct Colour {
@@ -67,5 +69,8 @@ std::string render_json(const Screen& s, uint32_t pty_index);
 std::string render_repaint(const Screen& s);
 // SGR for a style from the default state ("\e[0;1;31m"); empty for the plain style.
 std::string sgr(const Style& st);
+// The style as the shared cell encoder takes it (tap/support/cell_encoding.hpp), which every
+// renderer here uses for SGR and JSON.
+CellStyle cell_style(const Style& st);
 
 }  // namespace tap::live
