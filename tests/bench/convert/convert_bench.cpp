@@ -1,8 +1,9 @@
 // tapconv throughput on the reference corpus (tests/data/corpus, 9.5 MB of output), DESIGN.md §7:
 // .tap → asciicast v2, v3, raw ≥ 200 MB/s. Prints MB/s of recorded output (1 MB = 10^6 bytes),
-// median of --runs runs, for the encoders alone (events in memory), for whole conversions
-// (read .tap, write the file), for v2 → .tap (with keyframes), and for `asciinema cat` on the
-// same casts in the same run.
+// median of --runs runs, for the encoders alone (events in memory; rendered text beside the
+// terminal model alone), for whole conversions (read .tap, write the file), for v2 → .tap
+// (with keyframes), for a part cut from the middle (ms per cut), and for `asciinema cat` on
+// the same casts in the same run.
 //
 //   convert_bench [--runs N] [--copies K] [--no-asciinema]
 // --copies K concatenates the corpus K times per session (bigger inputs, same content).
@@ -24,6 +25,7 @@
 #include "tap/convert/convert.hpp"
 #include "tap/convert/encoder.hpp"
 #include "tap/convert/script_reader.hpp"
+#include "tap/term/terminal.hpp"
 
 namespace fs = std::filesystem;
 using namespace tap;
@@ -184,7 +186,8 @@ int main(int argc, char** argv) {
   for (auto [label, f] : {std::pair{"encode v2 (in memory)", Format::cast_v2},
                           std::pair{"encode v3 (in memory)", Format::cast_v3},
                           std::pair{"encode raw (in memory)", Format::raw},
-                          std::pair{"encode jsonl (in memory)", Format::jsonl}}) {
+                          std::pair{"encode jsonl (in memory)", Format::jsonl},
+                          std::pair{"encode text (in memory)", Format::text}}) {
     std::vector<std::pair<double, double>> times;
     for (int r = 0; r < runs; ++r) {
       Timer timer;
@@ -199,6 +202,23 @@ int main(int argc, char** argv) {
       times.push_back(timer.stop());
     }
     report(label, times);
+  }
+
+  // The terminal model alone on the same events: what rendered text costs at the least.
+  {
+    std::vector<std::pair<double, double>> times;
+    for (int r = 0; r < runs; ++r) {
+      Timer timer;
+      for (const auto& s : sessions) {
+        term::Terminal t(s.header.cols ? s.header.cols : 80, s.header.rows ? s.header.rows : 24);
+        for (const auto& ev : s.events) {
+          if (const auto* o = ev.get<format::Output>()) t.feed(o->data);
+          else if (const auto* rs = ev.get<format::Resize>(); rs && rs->cols > 0 && rs->rows > 0) t.resize(rs->cols, rs->rows);
+        }
+      }
+      times.push_back(timer.stop());
+    }
+    report("tap::term alone (feed, in memory)", times);
   }
 
   // Whole conversions as tapconv runs them: read the .tap, write the file.
@@ -222,7 +242,33 @@ int main(int argc, char** argv) {
   whole(".tap -> v2 (tapconv)", Format::cast_v2, ".cast", false);
   whole(".tap -> v3 (tapconv)", Format::cast_v3, ".v3.cast", false);
   whole(".tap -> raw (tapconv)", Format::raw, ".raw", false);
+  whole(".tap -> text (tapconv)", Format::text, ".txt", false);
   whole("v2 -> .tap with keyframes", Format::tap, ".re.tap", true);
+
+  // A part cut from the middle: the screen at the cut is rebuilt (last keyframe + replay) and
+  // drawn as the first frame. Figures are per cut, the rest of each session written as v2.
+  {
+    std::vector<double> cpu, wall;
+    for (int r = 0; r < runs; ++r) {
+      Timer timer;
+      for (const auto& s : sessions) {
+        ConvertOptions o;
+        o.input = (work / (s.name + ".tap")).string();
+        o.output = (work / (s.name + ".cut.cast")).string();
+        o.to = Format::cast_v2;
+        o.force = true;
+        o.from_time = std::to_string(s.events.back().time / 2 / 1'000'000'000) + ".5";
+        auto res = tap::convert::convert(o);
+        if (!res.ok()) die(res.error().what());
+      }
+      auto [w, c] = timer.stop();
+      wall.push_back(w);
+      cpu.push_back(c);
+    }
+    std::printf("%-34s %9.1f ms CPU, %.1f ms wall per cut\n", ".tap -> v2 --from-time mid", median(cpu) * 1e3 / sessions.size(),
+                median(wall) * 1e3 / sessions.size());
+    std::fflush(stdout);
+  }
 
   // The asciicast reader alone (what tapgrep and tapplay use for .cast files).
   {
