@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tap/format/event.hpp"
@@ -85,6 +86,22 @@ class RenderedLines final : public term::LineSink {
     bool cont = false;        // the text continues on the row below (as of the last event)
     int pad = 0;              // blank cells trimmed off its end, when it continues
   };
+  // Field by field: rows are swapped for every row of every event that scrolls, and std::swap
+  // moves the whole struct three times. Keep in step with Row.
+  static void swap_rows(Row& a, Row& b) noexcept {
+    a.text.swap(b.text);
+    if (a.head.set || b.head.set) a.head.text.swap(b.head.text);  // an unset head's text is stale
+    std::swap(a.head.since, b.head.since);
+    std::swap(a.head.set, b.head.set);
+    std::swap(a.hash, b.hash);
+    std::swap(a.since, b.since);
+    std::swap(a.gen, b.gen);
+    std::swap(a.emitted, b.emitted);
+    std::swap(a.resolved, b.resolved);
+    std::swap(a.known, b.known);
+    std::swap(a.cont, b.cont);
+    std::swap(a.pad, b.pad);
+  }
   struct Screen {
     std::vector<Row> rows;
     std::vector<std::string> last_in_place;  // the last text emitted from this row in place
