@@ -163,7 +163,8 @@ std::string redraw_screen(const term::Terminal& t) {
     while (last >= 0 && drawn_width(t, Buffer::primary, last) == 0) --last;
     if (!(pen == Pen{})) out += "\x1b[0m";
     pen = Pen{};
-    append_cup(out, std::min(last + 1, t.rows() - 1), 0);
+    if (last >= 0 && last + 1 < t.rows()) out += "\r\n";  // read as a line break by `strip`
+    else append_cup(out, std::min(last + 1, t.rows() - 1), 0);
     out += "\x1b[?1049h\x1b[H\x1b[2J";
     append_rows(out, t, Buffer::alternate, pen);
   }
