@@ -89,6 +89,8 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
   while (p < end) {
     if (state_ == State::ground) {
       const char* q = find_special(p, end);
+      if (static_cast<size_t>(q - p) >= ShadowHost::kTextRun && idle())
+        host.text(static_cast<size_t>(p - begin), static_cast<size_t>(q - begin));
       if (q == end) {
         p = end;
         break;
@@ -312,6 +314,16 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
     return;
   }
   if (leader_ != 0) return;
+  if (ninter_ == 0 && c == 'b') {
+    // REP before any glyph of non-zero width: libvterm 0.1.4 would repeat a zero-width glyph
+    // forever (a hang on untrusted input). Cancelled: it would have printed nothing.
+    host.sync(end - 1);
+    if (!host.can_repeat()) {
+      host.cancel();
+      host.skip(end);
+    }
+    return;
+  }
   if (ninter_ == 0) {
     switch (c) {
       case 'h':

@@ -62,6 +62,13 @@ class ShadowHost {
   virtual void capture_saved(SavedCursor& saved) = 0;
   virtual int cols() const = 0;
   virtual int rows() const = 0;
+  // Bytes [from, to) of the piece are ground-state text without ESC, SO, SI or bytes >= 0x80,
+  // at least kTextRun long: the host may apply a prefix of them itself (skipping libvterm).
+  virtual void text(size_t from, size_t to) = 0;
+  // libvterm holds a last glyph of non-zero width (REP repeats it; without one, libvterm 0.1.4
+  // loops forever on REP).
+  virtual bool can_repeat() const = 0;
+  static constexpr size_t kTextRun = 48;
 };
 
 class Shadow {

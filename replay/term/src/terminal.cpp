@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <cstdio>
+#include <cstdlib>
 
 #include "terminal_impl.hpp"
 
@@ -62,6 +64,171 @@ void Terminal::Impl::sync(size_t end) {
   }
 }
 
+namespace {
+
+// "ESC [ row ; col H" (1-based) into out; returns its length.
+int put_cup(char* out, int row, int col) {
+  char* p = out;
+  *p++ = '\x1b';
+  *p++ = '[';
+  auto num = [&p](int v) {
+    char digits[12];
+    int n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v > 0);
+    while (n > 0) *p++ = digits[--n];
+  };
+  num(row + 1);
+  *p++ = ';';
+  num(col + 1);
+  *p++ = 'H';
+  return static_cast<int>(p - out);
+}
+
+}  // namespace
+
+bool Terminal::Impl::no_line_attrs() {
+  if (!line_attrs_) return true;
+  for (const detail::Screen& scr : screens_)
+    for (int r = 0; r < scr.rows(); ++r)
+      if (scr.row(r).line_info != 0) return false;
+  line_attrs_ = false;
+  return true;
+}
+
+// Writes n printable ASCII glyphs at one row from `col` (col + n <= cols_), exactly as n calls
+// of on_putglyph would leave the cells.
+void Terminal::Impl::put_ascii(detail::Row& row, int col, const char* s, int n) {
+  const int end = col + n;
+  if (col > row.len) row.materialize(col);
+  // Overwriting half of a wide glyph blanks its other half (only the ends of the run can).
+  if (col < row.len && row.cells[col].width == 0 && col > 0 && row.cells[col - 1].width == 2) {
+    row.cells[col - 1] = row.blank;
+    row.cells[col - 1].chars = {};
+    row.cells[col - 1].width = 1;
+  }
+  if (end < row.len && row.cells[end].width == 0 && row.cells[end - 1].width == 2) {
+    row.cells[end] = row.blank;
+    row.cells[end].chars = {};
+    row.cells[end].width = 1;
+  }
+  if (end > row.len) row.len = end;
+  Cell* cell = row.cells.data() + col;
+  const Pen pen = pen_;
+  for (int i = 0; i < n; ++i, ++cell) {
+    cell->chars = {static_cast<char32_t>(static_cast<unsigned char>(s[i]))};
+    cell->width = 1;
+    cell->pen = pen;
+  }
+  row.gen = ++gen_;
+}
+
+// Plain text (printable ASCII, CR, LF) in the simple modes is applied here without libvterm,
+// which spends most of its time on text (UTF-8 decoding, a width and combining lookup and a
+// callback per glyph). libvterm is then told what it would know after those bytes: the cursor,
+// the last glyph (kept for combining marks and REP) and a pending wrap, by printing that glyph
+// again where it went and moving the cursor. Its other state (pen, modes, charsets) is not
+// changed by such text. Scrolls here are full-screen only, with no line attributes anywhere,
+// which is all libvterm would have tracked of them.
+void Terminal::Impl::text(size_t from, size_t to) {
+  const detail::Hidden& h = shadow_.hidden;
+  if (restoring_ || h.decom || h.declrmm || h.irm || h.lnm || h.single_shift || h.gl != 0 ||
+      h.g[0] != 'B' || h.top != 0 || h.bottom >= 0)
+    return;
+  sync(from);  // libvterm's state (line attributes, pen, cursor) up to the text
+  if (!no_line_attrs() || phantom()) return;  // phantom: libvterm may wait to wrap; let it
+  VTermPos pos;
+  vterm_state_get_cursorpos(state_, &pos);
+  int row = pos.row, col = pos.col;
+  if (row < 0 || row >= rows_ || col < 0 || col >= cols_) return;
+  detail::Screen& scr = shown();
+  const Buffer buffer = alt_ ? Buffer::alternate : Buffer::primary;
+  const bool awm = h.decawm;
+  const int cols = cols_, last_row = rows_ - 1;
+  const char* k = piece_ + from;
+  const char* const e = piece_ + to;
+  bool at_edge = false;  // the last glyph went into the last column under autowrap
+  bool printed = false;
+  int glyph_row = 0, glyph_col = 0, scrolls = 0, scrolls_after = 0;
+  char glyph_ch = 0;
+  // libvterm cancels a pending wrap only when the cursor moves: a line feed on the last row
+  // (a scroll) keeps it, and the next glyph wraps after all.
+  auto linefeed = [&] {
+    if (row < last_row) {
+      ++row;
+      at_edge = false;
+      return;
+    }
+    if (sink_ != nullptr) sink_->scrolled_out(buffer, 0, scr.text(0));
+    ++scrolled_;
+    scr.scroll_up_one(pen_.bg, gen_);
+    ++scrolls;
+    ++scrolls_after;
+  };
+  while (k < e) {
+    const unsigned char c = static_cast<unsigned char>(*k);
+    if (c >= 0x20 && c < 0x7F) {
+      bool by_wrap = false;
+      if (at_edge) {
+        // A continuation as on_putglyph sees one: the row right below the last glyph's.
+        by_wrap = scrolls_after == 0;
+        linefeed();
+        col = 0;
+        at_edge = false;
+      }
+      const char* const start = k;
+      const char* const stop = k + std::min<ptrdiff_t>(e - k, cols - col);
+      while (k < stop && static_cast<unsigned char>(*k) >= 0x20 &&
+             static_cast<unsigned char>(*k) < 0x7F)
+        ++k;
+      const int n = static_cast<int>(k - start);
+      detail::Row& r = scr.row(row);
+      if (col == 0) r.wrapped = by_wrap;
+      put_ascii(r, col, start, n);
+      printed = true;
+      glyph_row = row;
+      glyph_col = col + n - 1;
+      glyph_ch = start[n - 1];
+      scrolls_after = 0;
+      col += n;
+      if (col >= cols) {
+        col = cols - 1;  // libvterm keeps the cursor on the last column
+        at_edge = awm;
+      }
+    } else if (c == '\r') {
+      if (col != 0) at_edge = false;
+      col = 0;
+      ++k;
+    } else if (c == '\n') {
+      linefeed();
+      ++k;
+    } else {
+      break;
+    }
+  }
+  if (k == piece_ + from) return;
+  char seq[64];
+  int len = 0;
+  if (printed) {
+    len += put_cup(seq + len, glyph_row, glyph_col);  // where libvterm printed it
+    seq[len++] = glyph_ch;
+  }
+  if (!at_edge) len += put_cup(seq + len, row, col);
+  restoring_ = true;  // the callbacks follow the glyph and cursor but leave the cells alone
+  vterm_input_write(vt_.get(), seq, static_cast<size_t>(len));
+  restoring_ = false;
+  pending_ = static_cast<size_t>(k - piece_);
+  if (printed) {
+    wrap_row_ = glyph_row - scrolls_after;  // the row its content is on now
+    if (wrap_row_ < 0) wrap_row_ = -2;
+  } else if (wrap_row_ >= 0) {
+    wrap_row_ -= scrolls;
+    if (wrap_row_ < 0) wrap_row_ = -2;
+  }
+}
+
 void Terminal::Impl::cursor(int& row, int& col) {
   VTermPos pos;
   vterm_state_get_cursorpos(state_, &pos);
@@ -97,12 +264,19 @@ bool Terminal::Impl::phantom() const {
   return reach >= edge || (h.declrmm && reach >= h.region_right(cols_));
 }
 
+// The column a glyph wraps at on the last glyph's row (half the columns on a double-width
+// line). Margins are left out: the shadow scanner's view of them runs ahead of libvterm's
+// inside a write, and the callbacks must not depend on it (continuations after a wrap at a
+// DECLRMM margin are not tracked).
+int Terminal::Impl::glyph_edge() const {
+  const bool dwl = glyph_.row >= 0 && glyph_.row < rows_ &&
+                   (screens_[alt_ ? 1 : 0].row(glyph_.row).line_info & 1) != 0;
+  return dwl ? cols_ / 2 : cols_;
+}
+
 bool Terminal::Impl::early_wrap_possible() const {
   if (!glyph_.valid || !at_run_end_ || glyph_.row < 0 || glyph_.row >= rows_) return false;
-  const bool dwl = (screens_[alt_ ? 1 : 0].row(glyph_.row).line_info & 1) != 0;
-  const detail::Hidden& h = shadow_.hidden;
-  const int edge = h.declrmm ? std::min(h.region_right(cols_), cols_) : dwl ? cols_ / 2 : cols_;
-  return glyph_.col + glyph_.width == edge - 1;
+  return glyph_.col + glyph_.width == glyph_edge() - 1;
 }
 
 Cell Terminal::Impl::erase_blank() const {
@@ -118,10 +292,10 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
   // Did libvterm reach this glyph by an autowrap from the last one? Only a glyph at the start
   // of the row below the last glyph's row can be one.
   int wrap = 0;  // 0 not at column 0, 1 at column 0 (a redraw), 2 wrapped there
-  if (pos.col == 0 || (self->shadow_.hidden.declrmm && pos.col == self->shadow_.hidden.left)) {
-    wrap = pos.col == 0 ? 1 : 0;
+  if (pos.col == 0) {
+    wrap = 1;
     if (g.valid && pos.row == self->wrap_row_ + 1 &&
-        ((!self->glyph_left_ && self->phantom()) ||
+        ((!self->glyph_left_ && g.col + g.width >= self->glyph_edge()) ||
          (info->width == 2 && self->early_wrap_possible())))
       wrap = 2;
   }
@@ -388,6 +562,7 @@ int Terminal::Impl::on_resize(int rows, int cols, VTermPos* delta, void* user) {
 int Terminal::Impl::on_setlineinfo(int row, const VTermLineInfo* newinfo, const VTermLineInfo*,
                                    void* user) {
   auto* self = static_cast<Impl*>(user);
+  if (newinfo->doublewidth || newinfo->doubleheight) self->line_attrs_ = true;
   if (self->restoring_ || row < 0 || row >= self->rows_) return 1;
   detail::Row& r = self->shown().row(row);
   r.line_info = static_cast<uint8_t>((newinfo->doublewidth ? 1 : 0) |

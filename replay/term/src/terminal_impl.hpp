@@ -43,6 +43,8 @@ struct Terminal::Impl final : detail::ShadowHost {
   void capture_saved(detail::SavedCursor& saved) override;
   int cols() const override { return cols_; }
   int rows() const override { return rows_; }
+  void text(size_t from, size_t to) override;
+  bool can_repeat() const override { return glyph_.valid && glyph_.width > 0; }
 
   void feed_piece(const char* p, size_t n);
   void do_resize(int cols, int rows);
@@ -63,6 +65,8 @@ struct Terminal::Impl final : detail::ShadowHost {
   static int on_setlineinfo(int row, const VTermLineInfo* newinfo, const VTermLineInfo* oldinfo,
                             void* user);
   void move_cells(VTermRect dest, VTermRect src);
+  void put_ascii(detail::Row& row, int col, const char* s, int n);
+  bool no_line_attrs();
   void erase_rect(VTermRect rect);
 
   CPtr<VTerm, &vterm_free> vt_;
@@ -86,9 +90,13 @@ struct Terminal::Impl final : detail::ShadowHost {
   bool at_run_end_ = false;
   // The cursor is where a wide glyph would wrap early: restore() cannot put that back.
   bool early_wrap_possible() const;
+  int glyph_edge() const;
   // The cursor may sit in libvterm's pending-wrap state (it does not say): the last glyph
   // reached the right edge and the cursor has not left it since.
   bool phantom() const;
+  // A DECDWL/DECDHL line may be on a screen: plain text then goes through libvterm, which
+  // moves line attributes on scrolls we would not tell it about.
+  bool line_attrs_ = false;
   detail::Shadow shadow_;
   std::vector<Cell> tmp_;   // scratch row for moves, kept to avoid per-event allocation
 

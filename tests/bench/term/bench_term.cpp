@@ -1,7 +1,8 @@
 // bench_term: MB/s of tap::term::Terminal, bare VTermState and VTermScreen on the same bytes,
 // in one run: the reference corpus (tests/data/corpus, all output concatenated) and `yes`
 // output. Budget (DESIGN.md §7): tap::term >= 0.8x VTermState, >= 50x VTermScreen on `yes`.
-//   bench_term [--size MB] [--cols C --rows R] [--corpus DIR]
+//   bench_term [--size MB] [--cols C --rows R] [--corpus DIR] [--only term|state|screen]
+// --only runs one model (for a profiler) and prints its MB/s alone.
 #include <vterm.h>
 #include <zstd.h>
 
@@ -96,9 +97,19 @@ std::string repeat_to(const std::string& s, size_t size) {
   return out;
 }
 
+const char* g_only = nullptr;
+
 void row(const char* name, const std::string& bytes, const std::string& screen_bytes, int cols,
          int rows) {
   double term = 0, state = 0, screen = 0;
+  if (g_only != nullptr) {
+    const std::string which = g_only;
+    const double mbps = which == "term"    ? mbps_term(bytes, cols, rows)
+                        : which == "state" ? mbps_vterm(bytes, cols, rows, false)
+                                           : mbps_vterm(screen_bytes, cols, rows, true);
+    std::printf("%-8s %8.1f MB  %s %7.2f MB/s\n", name, bytes.size() / 1e6, g_only, mbps);
+    return;
+  }
   for (int run = 0; run < 3; ++run) {  // interleaved, best of each
     term = std::max(term, mbps_term(bytes, cols, rows));
     state = std::max(state, mbps_vterm(bytes, cols, rows, false));
@@ -120,6 +131,7 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--cols") == 0) cols = std::atoi(argv[i + 1]);
     else if (std::strcmp(argv[i], "--rows") == 0) rows = std::atoi(argv[i + 1]);
     else if (std::strcmp(argv[i], "--corpus") == 0) dir = argv[i + 1];
+    else if (std::strcmp(argv[i], "--only") == 0) g_only = argv[i + 1];
     else {
       std::fprintf(stderr, "bench_term: error: unknown option %s\n", argv[i]);
       return 2;
