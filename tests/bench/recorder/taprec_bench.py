@@ -233,10 +233,15 @@ def main():
             daemon.append(d)
         os.unlink(rand)
         extra = (med(rec) / med(none) - 1) * 100
+        # Each run pairs a case without and with taprec back to back: the median of the
+        # per-run ratios follows a load that changes between runs less than the ratio of
+        # medians does.
+        paired = [(r / n - 1) * 100 for r, n in zip(rec, none)]
         per100 = med(daemon) / 1e9 * 100e6 / out_bytes
         print(f"base64 50 MiB through script ({out_bytes / 1e6:.1f} MB of output): workload "
               f"{med(none) / 1e9:.2f} s CPU without, {med(rec) / 1e9:.2f} s with taprec: "
-              f"{extra:+.1f} % (budget <= +20 %); runs without "
+              f"{extra:+.1f} % (budget <= +20 %); paired runs {med(paired):+.1f} % "
+              f"[{min(paired):+.1f}, {max(paired):+.1f}]; runs without "
               f"{[round(x / 1e6) for x in none]} ms, with {[round(x / 1e6) for x in rec]} ms")
         print(f"taprec CPU: {med(daemon) / 1e9:.3f} s for {out_bytes / 1e6:.1f} MB = "
               f"{per100:.3f} s per 100 MB (budget <= 0.8)")
@@ -254,12 +259,15 @@ def main():
         base_r = med([r["read_ns"] for r in res["none"]])
         print(f"syscalls without recorder: getppid {base_g:.0f} ns, 1-byte /dev/zero read "
               f"{base_r:.0f} ns (CPU time, median of {a.runs} runs x {a.rounds} rounds)")
+        # Interference only adds time, so besides the median of the rounds the lower
+        # quartile (the less disturbed rounds) is compared as well.
         for h in ("tracepoint", "raw_tp"):
-            g = [x["getppid_ns"] - n["getppid_ns"] for x, n in zip(res[h], res["none"])]
-            r = [x["read_ns"] - n["read_ns"] for x, n in zip(res[h], res["none"])]
-            print(f"  {h}: getppid {spread(g)}, non-tty read {spread(r)}"
-                  + (" (budget getppid <= 50)" if h == "tracepoint" else "")
-                  + "  [median [min, max] of paired runs]")
+            for stat, what in (("ns", "median"), ("q1", "lower quartile")):
+                g = [x["getppid_" + stat] - n["getppid_" + stat] for x, n in zip(res[h], res["none"])]
+                r = [x["read_" + stat] - n["read_" + stat] for x, n in zip(res[h], res["none"])]
+                print(f"  {h} ({what} of rounds): getppid {spread(g)}, non-tty read {spread(r)}"
+                      + (" (budget getppid <= 50)" if h == "tracepoint" else ""))
+        print("  [median [min, max] over the paired runs]")
 
 
 if __name__ == "__main__":
