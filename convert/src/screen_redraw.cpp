@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tap/support/cell_encoding.hpp"
+
 namespace tap::convert {
 namespace {
 
@@ -20,65 +22,54 @@ void append_uint(std::string& out, unsigned v) {
   while (n > 0) out += digits[--n];
 }
 
-void append_color(std::string& out, const Color& c, bool bg) {
-  out += "\x1b[";
-  if (c.kind == Color::Kind::rgb) {
-    out += bg ? "48;2;" : "38;2;";
-    append_uint(out, c.r);
-    out += ';';
-    append_uint(out, c.g);
-    out += ';';
-    append_uint(out, c.b);
-  } else if (c.index < 8) {
-    append_uint(out, (bg ? 40u : 30u) + c.index);
-  } else if (c.index < 16) {
-    append_uint(out, (bg ? 100u : 90u) + c.index - 8);
-  } else {
-    out += bg ? "48;5;" : "38;5;";
-    append_uint(out, c.index);
-  }
-  out += 'm';
+// tap::support's CellStyle holds the same fields as term::Pen.
+CellColour colour_of(const Color& c) {
+  CellColour out;
+  out.kind = static_cast<CellColour::Kind>(c.kind);
+  out.index = c.index;
+  out.r = c.r;
+  out.g = c.g;
+  out.b = c.b;
+  return out;
 }
 
-// SGR that sets exactly `p` from any pen: a reset, then what differs from the default. The
-// colours go in sequences of their own: libvterm 0.1.4 drops a whole CSI with more than 16
-// parameters (CSI_ARGS_MAX), and one SGR with every attribute and two RGB colours has 17.
+CellStyle style_of(const Pen& p) {
+  CellStyle st;
+  st.fg = colour_of(p.fg);
+  st.bg = colour_of(p.bg);
+  st.bold = p.bold;
+  st.italic = p.italic;
+  st.blink = p.blink;
+  st.reverse = p.reverse;
+  st.conceal = p.conceal;
+  st.strike = p.strike;
+  st.underline = p.underline;
+  st.font = p.font;
+  return st;
+}
+
+// libvterm 0.1.4 drops a whole CSI with more than 16 parameters and sub-parameters
+// (CSI_ARGS_MAX), and one SGR with every attribute and two RGB colours has up to 20.
+constexpr size_t kMaxCsiArgs = 16;
+
+// SGR that sets exactly `p` from any pen, through the shared cell encoder; split in two when
+// one sequence would be too long for libvterm (the background then goes on its own).
 void append_pen(std::string& out, const Pen& p) {
-  out += "\x1b[0";
-  if (p.bold) out += ";1";
-  if (p.italic) out += ";3";
-  if (p.underline == 1) out += ";4";
-  if (p.underline == 2) out += ";21";  // libvterm's (and xterm's) double underline
-  if (p.underline == 3) out += ";4:3";
-  if (p.blink) out += ";5";
-  if (p.reverse) out += ";7";
-  if (p.conceal) out += ";8";
-  if (p.strike) out += ";9";
-  if (p.font > 0 && p.font < 10) {
-    out += ';';
-    append_uint(out, 10u + p.font);
-  }
-  out += 'm';
-  if (p.fg.kind != Color::Kind::default_color) append_color(out, p.fg, false);
-  if (p.bg.kind != Color::Kind::default_color) append_color(out, p.bg, true);
-}
-
-void append_utf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
+  const CellStyle st = style_of(p);
+  const size_t at = out.size();
+  append_sgr(out, st);
+  size_t args = 1;
+  for (size_t i = at; i < out.size(); ++i) args += out[i] == ';' || out[i] == ':';
+  if (args <= kMaxCsiArgs) return;
+  out.resize(at);
+  CellStyle without_bg = st;
+  without_bg.bg = CellColour{};
+  append_sgr(out, without_bg);  // at most 15: every attribute and an RGB foreground
+  CellStyle bg_only;
+  bg_only.bg = st.bg;
+  const std::string bg = sgr(bg_only);  // "\e[0;48;...m": its reset is dropped
+  out += "\x1b[";
+  out.append(bg, 4, std::string::npos);
 }
 
 // A cell that shows nothing and would show nothing if left unwritten.
@@ -120,7 +111,7 @@ void append_rows(std::string& out, const term::Terminal& t, Buffer b, Pen& pen) 
       }
       for (char32_t ch : c.chars) {
         if (ch == 0) break;
-        append_utf8(out, ch);
+        append_code_point(out, ch);  // a recording is untrusted: no control passes
       }
       // A wide character covers the next cell, even when insert or delete left something
       // else there (the terminal model keeps it; a terminal cannot be made to).
@@ -147,11 +138,9 @@ void append_cup(std::string& out, int row, int col) {
 std::string redraw_screen(const term::Terminal& t) {
   std::string out = "\x1b[0m\x1b[H\x1b[2J";
   if (!t.title().empty()) {
-    // Only printable characters: the title came from the recording and must not end the OSC
-    // early or carry other sequences.
+    // The title came from the recording: no control may end the OSC early or start another.
     out += "\x1b]2;";
-    for (char c : t.title())
-      if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
+    append_safe_text(out, t.title());
     out += '\a';
   }
   Pen pen;

@@ -8,7 +8,8 @@
 
 namespace tap::convert {
 
-// Clears the screen, then draws the title, the primary screen (rows with their colours and
+// Styles and text go through tap::support's cell encoder (the one tapplay and `tap` render
+// with). Clears the screen, then draws the title, the primary screen (rows with their colours and
 // attributes; a soft-wrapped row continues into the next by an autowrap, as it did), the
 // alternate screen over it when that is the one shown, and the cursor (position,
 // visibility). Played on a blank terminal of the same size, the result shows what `t` shows.

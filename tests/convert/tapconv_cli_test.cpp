@@ -226,7 +226,7 @@ TEST(TapconvCli, ATimeWindowStartsAtZeroWithTheSizeInEffect) {
   EXPECT_NE(cast.find("\"duration\": 0.550000"), std::string::npos) << cast;
   // First the screen as it was at 3 s (the prompt in colour, the ls output, the new prompt
   // with the cursor after it), then the part's own output.
-  EXPECT_NE(cast.find("[0.000000, \"o\", \"\\u001b[0m\\u001b[H\\u001b[2J\\u001b[0;1m\\u001b[32malice@web01\\u001b[0m:"),
+  EXPECT_NE(cast.find("[0.000000, \"o\", \"\\u001b[0m\\u001b[H\\u001b[2J\\u001b[0;1;32malice@web01\\u001b[0m:"),
             std::string::npos) << cast;
   EXPECT_NE(cast.find("$\\u001b[4;16H\"]\n[0.000000, \"o\", \"line 00"), std::string::npos) << cast;
   EXPECT_NE(cast.find("[0.500000, \"o\", \"progress [  "), std::string::npos) << cast;
