@@ -245,6 +245,8 @@ class Service final : public recorder::SessionObserver, public SessionSource {
 
  private:
   enum class State { streaming, suspended, resyncing, down };
+  static constexpr size_t kCompactAt = 4u << 20;
+  static constexpr size_t kKeepCapacity = 8u << 20;
   struct Consumer {
     ScreenConsumer* consumer;
     uint64_t tag;
@@ -314,7 +316,15 @@ class Service final : public recorder::SessionObserver, public SessionSource {
       return;
     }
     mark_ready(s);
-    pump();
+    // Sent on the next loop turn (the socket is writable, so that is at once): everything the
+    // daemon takes from the ring in one go leaves in a few large writes, not one per event.
+    arm_out();
+  }
+
+  void arm_out() {
+    if (!worker_up() || want_out_ || (current_ == 0 && ready_.empty())) return;
+    want_out_ = true;
+    (void)host_.modify_fd(worker_fd_.get(), EPOLLIN | EPOLLOUT);
   }
 
   // Drops what the worker has not read yet for this session; it is rebuilt from the file.
@@ -402,6 +412,7 @@ class Service final : public recorder::SessionObserver, public SessionSource {
       }
       s.head += static_cast<size_t>(n);
       if (s.head >= s.queue.size()) finish_current(s);
+      else if (s.head >= kCompactAt && s.head >= s.queue.size() / 2) drop_sent(s);
     }
     bool want = current_ != 0 || !ready_.empty();
     if (want != want_out_) {
@@ -410,10 +421,26 @@ class Service final : public recorder::SessionObserver, public SessionSource {
     }
   }
 
+  // A session that never drains (the worker is slower than its output) would keep everything
+  // sent in front of its queue: drop the sent whole frames once they are half of it.
+  void drop_sent(Sess& s) {
+    size_t pos = s.frame_base;
+    while (pos + 4 <= s.queue.size()) {
+      uint32_t n = 0;
+      for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(s.queue[pos + i]);
+      size_t end = pos + 4 + n;
+      if (end > s.head) break;
+      pos = end;
+    }
+    s.queue.erase(0, pos);
+    s.head -= pos;
+    s.frame_base = 0;
+  }
+
   void finish_current(Sess& s) {
     s.queue.clear();
     // A flood may have grown the buffer; do not keep megabytes per idle session.
-    if (s.queue.capacity() > (1u << 20)) s.queue.shrink_to_fit();
+    if (s.queue.capacity() > kKeepCapacity) s.queue.shrink_to_fit();
     s.head = 0;
     s.frame_base = 0;
     current_ = 0;
