@@ -309,6 +309,16 @@ namespace tap::term {
 namespace {
 
 // libvterm 0.1.4 crashes on a CSI sequence with more than 16 arguments; the model cancels it.
+TEST(Terminal, DropsARepeatWithNothingToRepeat) {
+  // libvterm 0.1.4 loops forever on REP before any glyph of non-zero width.
+  Terminal t(10, 2);
+  t.feed("\x1b[2b");
+  t.feed("\xcc\x81\x1b[3b");  // a lone combining mark has width 0
+  EXPECT_EQ(t.cursor().col, 0);
+  t.feed("ab\x1b[3b");  // with a glyph, REP repeats it
+  EXPECT_EQ(t.row_text(0), "abbbb");
+}
+
 TEST(Terminal, SurvivesACsiSequenceWithTooManyArguments) {
   Terminal t(20, 3);
   t.feed("a\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18;19;20mb");

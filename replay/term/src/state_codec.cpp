@@ -199,9 +199,19 @@ void pen_sgr(std::string& s, const Pen& p) {
     s += ';';
     append_num(s, 10 + p.font);
   }
-  color_sgr(s, p.fg, true);
-  color_sgr(s, p.bg, false);
+  // Colours in sequences of their own: with every attribute and two RGB colours one SGR would
+  // have 17 arguments, which libvterm 0.1.4 cannot take (and the scanner cancels).
   s += 'm';
+  if (p.fg.kind != Color::Kind::default_color) {
+    s += "\x1b[39";
+    color_sgr(s, p.fg, true);
+    s += 'm';
+  }
+  if (p.bg.kind != Color::Kind::default_color) {
+    s += "\x1b[49";
+    color_sgr(s, p.bg, false);
+    s += 'm';
+  }
 }
 void dec_mode(std::string& s, int mode, bool on) {
   s += "\x1b[?";
@@ -593,7 +603,14 @@ bool Terminal::same_state(const Terminal& other, std::string* why) const {
   if (!std::equal(std::begin(ha.g), std::end(ha.g), std::begin(hb.g)) || ha.gl != hb.gl ||
       ha.gr != hb.gr || ha.single_shift != hb.single_shift)
     return differ("charsets");
-  if (!(ha.saved == hb.saved)) return differ("saved cursor");
+  if (!(ha.saved == hb.saved)) {
+    auto sc = [](const detail::SavedCursor& x) {
+      return std::to_string(x.valid) + "@" + std::to_string(x.row) + "," + std::to_string(x.col) +
+             " pen " + std::to_string(pack_pen(x.pen)) + " v" + std::to_string(x.visible) + " b" +
+             std::to_string(x.blink) + " s" + std::to_string(x.shape);
+    };
+    return differ("saved cursor " + sc(ha.saved) + " vs " + sc(hb.saved));
+  }
   if (!(ha == hb)) return differ("modes");
   if (a.phantom() != b.phantom()) return differ("pending wrap");
   if (!(a.glyph_ == b.glyph_)) {
