@@ -151,6 +151,7 @@ void RenderedLines::snapshot_all(format::Nanos time) {
       row.text = term_->row_text(buf, r);
       row.hash = hash_text(row.text);
       row.gen = term_->row_generation(buf, r);
+      s.max_gen = std::max(s.max_gen, row.gen);
       row.since = time;
       row.cont = term_->row_continues(buf, r);
       row.pad = row.cont ? trailing_blanks(buf, r) : 0;
@@ -177,10 +178,14 @@ void RenderedLines::output(format::Nanos time, std::string_view bytes) {
   // The parser must be between sequences too: an event may finish one the last one began.
   if (lazy_ && term_->keyframe_safe() && pure_output(bytes)) {
     const int rows = term_->rows();
-    for (int r = std::max(0, term_->cursor().row); r < rows; ++r) ensure_known(shown, r);
+    const int cursor_row = std::max(0, term_->cursor().row);
+    const uint64_t scrolled = term_->scrolled_lines();
+    for (int r = cursor_row; r < rows; ++r) ensure_known(shown, r);
     term_->feed(bytes);
     if (term_->alt_screen() == alt_) {
-      reconcile_lazy(shown, time);
+      // Without a scroll (of any region, any width) such an event changed no row above the
+      // cursor's: only those need a look (typing at a prompt touches one row, not the screen).
+      reconcile_lazy(shown, time, term_->scrolled_lines() == scrolled ? cursor_row : 0);
       return;
     }
     // Cannot happen for a pure event; if it does, fall through to the full comparison.
@@ -330,6 +335,7 @@ void RenderedLines::settle(Buffer buffer) {
   int prev = -2;
   for (int r : changed_) {
     if (r >= rows) break;
+    s.max_gen = std::max(s.max_gen, s.rows[r].gen);
     for (int q = prev == r - 1 ? r : std::max(0, r - 1); q <= r; ++q) {
       Row& row = s.rows[q];
       row.cont = term_->row_continues(buffer, q);
@@ -418,7 +424,7 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
       const int guess = r + scrolled;
       if (guess < old_rows && pos_to_k_[guess] >= 0 && !s.rows[guess].resolved && s.rows[guess].gen == gen) {
         from = guess;
-      } else {
+      } else if (gen <= s.max_gen) {  // newer than every old row: written now, moved from nowhere
         for (int c : changed_) {
           if (c < old_rows && c != r && !s.rows[c].resolved && s.rows[c].gen == gen) {
             from = c;
@@ -512,13 +518,13 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
   return true;
 }
 
-void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now) {
+void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_row) {
   Screen& s = screens_[static_cast<int>(buffer)];
   const int rows = term_->rows();
   const int scrolled = s.scrolled;
   s.scrolled = 0;
   changed_.clear();
-  for (int r = 0; r < rows; ++r) {
+  for (int r = std::min(first_row, rows); r < rows; ++r) {
     if (term_->row_generation(buffer, r) != s.rows[r].gen) changed_.push_back(r);
   }
   if (changed_.empty()) {
@@ -541,7 +547,7 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now) {
     const int guess = r + scrolled;
     if (guess < rows && !s.rows[guess].resolved && s.rows[guess].gen == gen) {
       from = guess;
-    } else {
+    } else if (gen <= s.max_gen) {  // newer than every old row: written now, moved from nowhere
       for (int c : changed_) {
         if (!s.rows[c].resolved && s.rows[c].gen == gen) {
           from = c;

@@ -110,6 +110,7 @@ class RenderedLines final : public term::LineSink {
     int scroll_next = 0;                     // the old row the next one is expected to be
     Head pending;      // a row that scrolled out and wrapped into one written during the event
     int pending_idx = 0;  // the (old-row) index that row has
+    uint64_t max_gen = 0;  // no row read so far had a newer generation (row generations only grow)
   };
 
   void ensure_terminal(int cols, int rows);
@@ -117,7 +118,8 @@ class RenderedLines final : public term::LineSink {
   // Compares a buffer with the last snapshot, emits overwritten rows; true if it changed.
   bool reconcile(term::Buffer buffer, format::Nanos now, bool resized);
   // The pure-event form of reconcile: moved rows by generation, new rows left unread.
-  void reconcile_lazy(term::Buffer buffer, format::Nanos now);
+  // Rows above `first_row` are known not to have changed.
+  void reconcile_lazy(term::Buffer buffer, format::Nanos now, int first_row);
   // Reads a row's text if it was left unread.
   void ensure_known(term::Buffer buffer, int row);
   void ensure_all_known(term::Buffer buffer);
