@@ -333,7 +333,11 @@ int bench_service(const std::string& path, const std::string& exe) {
   }
   // The session ends: the service holds it until the worker has sent everything.
   bool held = (*service)->session_ending(host.view, {tap::format::SessionEnd::Reason::closed, -1});
-  while (held && !host.released) (void)loop->run_once(100);
+  if (!held) {
+    std::fprintf(stderr, "bench_live: error: the term worker did not run (%s)\n", exe.c_str());
+    return 1;
+  }
+  while (!host.released) (void)loop->run_once(100);
   double wall = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   getrusage(RUSAGE_SELF, &self1);
   (*service)->session_ended(host.view, {tap::format::SessionEnd::Reason::closed, -1});
@@ -417,8 +421,9 @@ int main(int argc, char** argv) {
   std::string mode = argv[1], file = argv[2];
   if (mode == "at") return bench_at(file, argc > 3 ? std::atoi(argv[3]) : 200);
   auto bin = [&](const char* name) {
-    return (std::filesystem::path(argv[0]).parent_path().parent_path().parent_path() / "bin" /
-            name).string();
+    // <build>/tests/bench/live/bench_live -> <build>/bin/NAME
+    return (std::filesystem::path(argv[0]).parent_path().parent_path().parent_path()
+                .parent_path() / "bin" / name).string();
   };
   if (mode == "worker") return bench_worker(file, argc > 3 ? argv[3] : bin("taprec-worker"));
   if (mode == "service") return bench_service(file, argc > 3 ? argv[3] : bin("taprec-worker"));
