@@ -304,7 +304,9 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
         case 1048:
         case 1049:
           if (on) {
-            host.sync(end);
+            // What libvterm saves is the cursor before the sequence: 1049 then switches
+            // buffers, which may move the cursor (into the margins).
+            host.sync(end - 1);
             host.capture_saved(h.saved);
           }
           break;
