@@ -184,7 +184,7 @@ def syscall_case(hooks, build, calls, rounds):
         out = subprocess.run([tool, str(calls), str(rounds)], capture_output=True, text=True,
                              check=True).stdout
         return {k: float(v) for k, v in (l.split() for l in out.splitlines())}
-    if hooks == "none":
+    if hooks in ("none", "control"):
         return run()
     with Taprec(build, hooks):
         return run()
@@ -250,10 +250,13 @@ def main():
         # Each run measures the three variants back to back (order rotated per run) and
         # pairs each hooked figure with the same run's no-recorder figure, so a change of load
         # between runs moves both; the tool itself reports the median of many rounds.
-        variants = ["none", "tracepoint", "raw_tp"]
+        # "control" is a second run without the recorder, paired like the others: its
+        # difference is the noise band of this machine at this time.
+        variants = ["none", "control", "tracepoint", "raw_tp"]
         res = {h: [] for h in variants}
         for i in range(a.runs):
-            for h in variants[i % 3:] + variants[:i % 3]:
+            k = i % len(variants)
+            for h in variants[k:] + variants[:k]:
                 res[h].append(syscall_case(h, a.build, a.calls, a.rounds))
         base_g = med([r["getppid_ns"] for r in res["none"]])
         base_r = med([r["read_ns"] for r in res["none"]])
@@ -261,12 +264,13 @@ def main():
               f"{base_r:.0f} ns (CPU time, median of {a.runs} runs x {a.rounds} rounds)")
         # Interference only adds time, so besides the median of the rounds the lower
         # quartile (the less disturbed rounds) is compared as well.
-        for h in ("tracepoint", "raw_tp"):
+        for h in ("control", "tracepoint", "raw_tp"):
             for stat, what in (("ns", "median"), ("q1", "lower quartile")):
                 g = [x["getppid_" + stat] - n["getppid_" + stat] for x, n in zip(res[h], res["none"])]
                 r = [x["read_" + stat] - n["read_" + stat] for x, n in zip(res[h], res["none"])]
                 print(f"  {h} ({what} of rounds): getppid {spread(g)}, non-tty read {spread(r)}"
-                      + (" (budget getppid <= 50)" if h == "tracepoint" else ""))
+                      + (" (budget getppid <= 50)" if h == "tracepoint" else "")
+                      + (" (no recorder: the noise band)" if h == "control" else ""))
         print("  [median [min, max] over the paired runs]")
 
 
