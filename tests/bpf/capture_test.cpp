@@ -1,6 +1,9 @@
 // Real BPF capture on real ptys: every test runs its own taprec (own spool, keys, pin dir)
 // and asserts only on the ptys it made (found by a unique token in their output).
+#include <pty.h>
 #include <pwd.h>
+#include <sys/uio.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -81,6 +84,72 @@ TEST_P(Capture, ScriptSessionOutputIsByteExact) {
   const auto& last = recs[0].events.back();
   ASSERT_NE(last.get<format::SessionEnd>(), nullptr);
   EXPECT_EQ(last.get<format::SessionEnd>()->reason, format::SessionEnd::Reason::closed);
+}
+
+// Every call of the read and write families on the master, plain and vectored, is taken at
+// its exit with its own arguments: output == what this process read, input == what it wrote.
+TEST_P(Capture, VectoredMasterCallsAreByteExact) {
+  TAP_REQUIRE_BPF();
+  TempDir dir;
+  Taprec rec(dir.path(), GetParam());
+  ASSERT_TRUE(rec.start()) << rec.log();
+  int master = -1, slave = -1;
+  ASSERT_EQ(::openpty(&master, &slave, nullptr, nullptr, nullptr), 0);
+  struct termios raw {};
+  ASSERT_EQ(::tcgetattr(slave, &raw), 0);
+  ::cfmakeraw(&raw);  // no echo, no translation: the master reads what the slave wrote
+  ASSERT_EQ(::tcsetattr(slave, TCSANOW, &raw), 0);
+  std::string token = unique_token("vec");
+  std::string wrote = token + "|plain read|readv in two parts|preadv2|";
+  std::string got;
+  char a[7], b[4096];
+  auto drain_master = [&](int how) {
+    iovec v[2] = {{a, sizeof a}, {b, sizeof b}};
+    ssize_t n = how == 0 ? ::read(master, b, sizeof b)
+              : how == 1 ? ::readv(master, v, 2)
+                         : ::preadv2(master, v, 2, -1, 0);
+    ASSERT_GT(n, 0);
+    if (how == 0) {
+      got.append(b, static_cast<size_t>(n));
+    } else {
+      got.append(a, std::min<size_t>(static_cast<size_t>(n), sizeof a));
+      if (static_cast<size_t>(n) > sizeof a) got.append(b, static_cast<size_t>(n) - sizeof a);
+    }
+  };
+  size_t at = 0;
+  for (int how = 0; how < 3; ++how) {
+    size_t end = wrote.find('|', at) + 1;
+    std::string part = wrote.substr(at, end - at);
+    ASSERT_EQ(::write(slave, part.data(), part.size()), static_cast<ssize_t>(part.size()));
+    while (got.size() < end) drain_master(how);
+    at = end;
+  }
+  std::string rest = wrote.substr(at);
+  ASSERT_EQ(::write(slave, rest.data(), rest.size()), static_cast<ssize_t>(rest.size()));
+  while (got.size() < wrote.size()) drain_master(1);
+  // Input: write, writev and pwritev2 on the master; the slave reads it back.
+  std::string keys = "k1", k2a = "k2-", k2b = "two-parts", k3a = "k3", k3b = "-pwritev2";
+  iovec w2[2] = {{k2a.data(), k2a.size()}, {k2b.data(), k2b.size()}};
+  iovec w3[2] = {{k3a.data(), k3a.size()}, {k3b.data(), k3b.size()}};
+  ASSERT_EQ(::write(master, keys.data(), keys.size()), 2);
+  ASSERT_EQ(::writev(master, w2, 2), static_cast<ssize_t>(k2a.size() + k2b.size()));
+  ASSERT_EQ(::pwritev2(master, w3, 2, -1, 0), static_cast<ssize_t>(k3a.size() + k3b.size()));
+  std::string typed = keys + k2a + k2b + k3a + k3b, back;
+  while (back.size() < typed.size()) {
+    ssize_t n = ::read(slave, b, sizeof b);
+    ASSERT_GT(n, 0);
+    back.append(b, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(back, typed);
+  ::close(slave);
+  ::close(master);
+  settle(1500ms);
+  ASSERT_EQ(rec.stop(), 0) << rec.log();
+  ASSERT_EQ(got, wrote);
+  auto recs = recordings_with(rec.spool(), token);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].output, wrote);
+  EXPECT_EQ(recs[0].input, typed);
 }
 
 TEST_P(Capture, FloodOf50MBThroughScriptIsByteExact) {
