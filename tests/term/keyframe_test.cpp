@@ -208,6 +208,28 @@ void generated_property(bool with_saved_cursor) {
 
 TEST(GeneratedKeyframes, RestoreThenReplayEqualsFullReplay) { generated_property(false); }
 
+// DECDWL/DECDHL lines: no keyframe while one is on either screen; exact again once gone.
+TEST(Keyframes, WaitWhileADoubleWidthOrHeightLineIsOnScreen) {
+  for (const char* attr : {"\x1b#3", "\x1b#4", "\x1b#6"}) {
+    Terminal t(12, 4);
+    t.feed("ab\r\n");
+    t.feed(attr);
+    t.feed("wide\r\nnext");
+    EXPECT_FALSE(t.keyframe_safe()) << attr;
+    t.feed("\x1b[2;1H\x1b#5");  // the line is single width again
+    ASSERT_TRUE(t.keyframe_safe()) << attr;
+    Terminal r = restore_or_fail(t);
+    const std::string more = "\x1b[1;1H\x1b#6xy\r\n\x1b#5z\x1b[4;1H\n\n\n0123456789abcdef";
+    t.feed(more);
+    r.feed(more);
+    std::string why;
+    EXPECT_TRUE(t.same_state(r, &why)) << attr << ": " << why;
+  }
+  Terminal alt(8, 3);  // on the other screen too
+  alt.feed("\x1b#6\x1b[?1049h");
+  EXPECT_FALSE(alt.keyframe_safe());
+}
+
 // With the saved cursor (DECSC/DECRC, 1048, 1049) and single shifts (SS2/SS3) too.
 TEST(GeneratedKeyframes, WithSavedCursorRestoreThenReplayEqualsFullReplay) {
   generated_property(true);

@@ -98,6 +98,14 @@ bool Terminal::Impl::no_line_attrs() {
   return true;
 }
 
+bool Terminal::Impl::any_line_attrs() const {
+  if (!line_attrs_) return false;
+  for (const detail::Screen& scr : screens_)
+    for (int r = 0; r < scr.rows(); ++r)
+      if (scr.row(r).line_info != 0) return true;
+  return false;
+}
+
 // Writes n printable ASCII glyphs at one row from `col` (col + n <= cols_), exactly as n calls
 // of on_putglyph would leave the cells.
 void Terminal::Impl::put_ascii(detail::Row& row, int col, const char* s, int n) {
@@ -647,6 +655,10 @@ bool Terminal::keyframe_safe() const {
   const Impl& m = *impl_;
   if (!m.shadow_.idle() || m.phantom() || m.shadow_.hidden.single_shift) return false;
   if (m.early_wrap_possible()) return false;  // restore() cannot say the cursor stayed there
+  // libvterm keeps DECDWL/DECDHL attributes per row position and leaves them on rows a scroll
+  // vacates; restoring them exactly is not possible through its API: no keyframe while any
+  // row of either screen has one.
+  if (m.any_line_attrs()) return false;
   const detail::Hidden& h = m.shadow_.hidden;
   // A saved cursor or last glyph outside a screen that shrank cannot be put back by CUP.
   if (h.saved.valid && (h.saved.row >= m.rows_ || h.saved.col >= m.cols_)) return false;

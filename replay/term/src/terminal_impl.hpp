@@ -67,6 +67,7 @@ struct Terminal::Impl final : detail::ShadowHost {
   void move_cells(VTermRect dest, VTermRect src);
   void put_ascii(detail::Row& row, int col, const char* s, int n);
   bool no_line_attrs();
+  bool any_line_attrs() const;
   void erase_rect(VTermRect rect);
 
   CPtr<VTerm, &vterm_free> vt_;
