@@ -253,7 +253,10 @@ TEST(TapconvCompat, APartCutFromTheMiddlePlaysInAsciinemaToTheSameScreenAsTheWho
   struct Case {
     std::string name, from, to;
   } cases[] = {{"vim", "30.3", "60.7"}, {"vim", "60.7", ""}, {"less", "20.3", "50.7"},
-               {"top", "40.3", "100.1"}, {"shell", "60.3", ""}};
+               {"top", "40.3", "100.1"}, {"shell", "60.3", ""},
+               // apt keeps its progress bar below a scroll region (DECSTBM) that a redraw
+               // cannot set; it redraws the bar after every line, so the screens agree.
+               {"apt", "7.8449", "31.3767"}, {"htop", "13.6651", ""}};
   std::string imported;
   for (const auto& c : cases) {
     const std::string what = c.name + " from " + c.from + " to " + (c.to.empty() ? "the end" : c.to);
