@@ -27,7 +27,8 @@ void add_cli_options(CLI::App& app, CliOptions& o) {
                  "script timing file (input: default IN.timing; output: default OUT.timing)");
   app.add_flag("-f,--force", o.convert.force, "replace OUT if it exists");
   app.add_option("--from-time", o.convert.from_time,
-                 "start of the part to convert: [[h:]m:]s[.frac], @hh:mm[:ss] or ISO-8601 (docs/cli.md)");
+                 "start of the part to convert: [[h:]m:]s[.frac], @hh:mm[:ss] or ISO-8601 (docs/cli.md); "
+                 "the part opens on the screen as it was then");
   app.add_option("--to-time", o.convert.to_time, "end of the part to convert (same forms as --from-time)");
   app.add_flag("--no-keyframes", [&o](int64_t) { o.convert.keyframes = false; },
                ".tap output: do not add keyframes (seeking then replays from the start)");
