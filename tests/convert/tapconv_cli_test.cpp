@@ -298,6 +298,23 @@ TEST(TapconvCli, APartCutFromTheMiddleStartsWithTheScreenTapplayShowsThen) {
   }
 }
 
+TEST(TapconvCli, TextOfAPartCutFromTheMiddleStartsWithTheScreenThen) {
+  fs::path d = scratch_dir();
+  write_file(d / "vim.io", unzstd_file(tap::test::source_dir() + "/tests/data/corpus/vim.io.zst"));
+  write_file(d / "vim.tm", unzstd_file(tap::test::source_dir() + "/tests/data/corpus/vim.tm.zst"));
+  auto r = conv(d, "vim.io vim.tap --from log-io --timing vim.tm && " + tapconv() +
+                       " vim.tap part.txt --from-time 30.3 --to-time 31");
+  ASSERT_EQ(r.status, 0) << r.err;
+  // vim's screen at 30.3 s (on the alternate screen, over the shell's command line).
+  std::istringstream in(read_file(d / "part.txt"));
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "alice@web01:~$ cp /usr/include/zstd.h demo.h && vim demo.h");
+  EXPECT_EQ(lines[1], " 638");
+  EXPECT_EQ(lines[2], " 639 /*! ZSTD_DCtx_setParameter() :");
+}
+
 TEST(TapconvCli, ImportsGetKeyframesThatSeekingUses) {
   fs::path d = scratch_dir();
   auto r = sh(d, "zstd -dcq " + quote((fs::path(tap::test::source_dir()) / "tests/data/corpus/bulk.io.zst").string()) +
