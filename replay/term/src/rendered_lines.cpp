@@ -524,8 +524,13 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_r
   const int scrolled = s.scrolled;
   s.scrolled = 0;
   changed_.clear();
+  gens_.clear();
   for (int r = std::min(first_row, rows); r < rows; ++r) {
-    if (term_->row_generation(buffer, r) != s.rows[r].gen) changed_.push_back(r);
+    const uint64_t gen = term_->row_generation(buffer, r);
+    if (gen != s.rows[r].gen) {
+      changed_.push_back(r);
+      gens_.push_back(gen);
+    }
   }
   if (changed_.empty()) {
     for (Row& row : s.rows) row.resolved = false;
@@ -541,7 +546,7 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_r
   // moved, with its text (read or not), time and emitted state.
   for (size_t k = 0; k < n; ++k) {
     const int r = changed_[k];
-    const uint64_t gen = term_->row_generation(buffer, r);
+    const uint64_t gen = gens_[k];
     Row& f = fresh_[k];
     int from = -1;
     const int guess = r + scrolled;

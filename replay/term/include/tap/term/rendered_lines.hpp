@@ -146,6 +146,7 @@ class RenderedLines final : public term::LineSink {
   // Scratch reused across events so the hot path does not allocate.
   std::vector<Row> fresh_;
   std::vector<int> changed_;
+  std::vector<uint64_t> gens_;  // the generation of each changed_ row
   std::vector<char> claimed_;
   std::vector<int> pos_to_k_;
   std::vector<int> old_to_k_;
