@@ -163,6 +163,7 @@ class WorkerLoop {
       ssize_t n = ::read(o_.fd, buf, sizeof buf);
       if (n < 0) {
         if (errno == EINTR) continue;
+        if (errno == ECONNRESET) return 0;  // taprec closed the channel with replies unread
         return Error::from_errno("read from taprec", errno);
       }
       if (n == 0) return 0;  // taprec closed the channel: done
@@ -172,10 +173,11 @@ class WorkerLoop {
         if (!frame) break;
         TAP_TRY(auto msg, live::worker::decode(*frame));
         TAP_CHECK(handle(msg));
+        if (closed_) return 0;
       }
       if (!out_.empty()) {
-        TAP_CHECK(write_all(o_.fd, out_));
-        out_.clear();
+        TAP_TRY(bool open, send_out());
+        if (!open) return 0;  // taprec closed the channel (it is stopping): done
       }
     }
   }
@@ -242,15 +244,32 @@ class WorkerLoop {
     if (kf) live::worker::encode_keyframe(out_, m.sid, kf->event_seq, kf->state);
     // Replies leave in batches, but a big backlog is not held back.
     if (out_.size() > (1u << 20)) {
-      TAP_CHECK(write_all(o_.fd, out_));
-      out_.clear();
+      TAP_TRY(bool open, send_out());
+      if (!open) closed_ = true;
     }
     return {};
+  }
+
+  // Writes out_; false when taprec has closed its end (not an error: it stops or restarts us).
+  Result<bool> send_out() {
+    std::string_view rest = out_;
+    while (!rest.empty()) {
+      ssize_t n = ::write(o_.fd, rest.data(), rest.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EPIPE || errno == ECONNRESET) return false;
+        return Error::from_errno("write to taprec", errno);
+      }
+      rest.remove_prefix(static_cast<size_t>(n));
+    }
+    out_.clear();
+    return true;
   }
 
   WorkerOptions o_;
   live::FrameReader reader_;
   std::string out_;
+  bool closed_ = false;  // taprec closed the channel
   std::unordered_map<uint64_t, std::unique_ptr<SessionScreen>> sessions_;
 };
 
