@@ -208,6 +208,36 @@ void generated_property(bool with_saved_cursor) {
 
 TEST(GeneratedKeyframes, RestoreThenReplayEqualsFullReplay) { generated_property(false); }
 
+// Cursor style (DECSCUSR, blink, visibility), mouse modes and reverse video, with the saved
+// cursor (which saves and restores the style) and resets in between: same_state compares them.
+TEST(GeneratedKeyframes, CursorStyleAndMouseModesRestoreExactly) {
+  const std::vector<std::string> tokens = {
+      "\x1b[0 q", "\x1b[1 q", "\x1b[2 q", "\x1b[3 q", "\x1b[4 q", "\x1b[5 q", "\x1b[6 q",
+      "\x1b[7 q", "\x1b[ q", "\x1b[?12h", "\x1b[?12l", "\x1b[?25h", "\x1b[?25l", "\x1b[?9h",
+      "\x1b[?9l", "\x1b[?1000h", "\x1b[?1000l", "\x1b[?1002h", "\x1b[?1002l", "\x1b[?1003h",
+      "\x1b[?1003l", "\x1b[?1005h", "\x1b[?1006h", "\x1b[?1015h", "\x1b[?1006l", "\x1b" "7",
+      "\x1b" "8", "\x1b[?1048h", "\x1b[?1048l", "\x1b[?1049h", "\x1b[?1049l", "\x1b[?5h",
+      "\x1b[?5l", "ab", "\r\n", "\x1b" "c", "\x1b[!p", "\x1b[?1047h", "\x1b[?1047l"};
+  size_t compared = 0;
+  for (uint64_t seed = 1; seed <= 1000; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::string before, after;
+    for (int i = 5 + static_cast<int>(rng() % 30); i > 0; --i) before += tokens[rng() % tokens.size()];
+    for (int i = 5 + static_cast<int>(rng() % 30); i > 0; --i) after += tokens[rng() % tokens.size()];
+    Terminal full(10, 4);
+    full.feed(before);
+    if (!full.keyframe_safe()) continue;
+    Terminal restored = restore_or_fail(full);
+    std::string why;
+    ASSERT_TRUE(full.same_state(restored, &why)) << "seed " << seed << " at restore: " << why;
+    full.feed(after);
+    restored.feed(after);
+    ASSERT_TRUE(full.same_state(restored, &why)) << "seed " << seed << ": " << why;
+    ++compared;
+  }
+  EXPECT_GT(compared, 500u);
+}
+
 // DECDWL/DECDHL lines: no keyframe while one is on either screen; exact again once gone.
 TEST(Keyframes, WaitWhileADoubleWidthOrHeightLineIsOnScreen) {
   for (const char* attr : {"\x1b#3", "\x1b#4", "\x1b#6"}) {
