@@ -246,6 +246,7 @@ class Service final : public recorder::SessionObserver, public SessionSource {
  private:
   enum class State { streaming, suspended, resyncing, down };
   static constexpr size_t kCompactAt = 4u << 20;
+  static constexpr size_t kTurnBytes = 1u << 20;  // at most this much per turn and write
   static constexpr size_t kKeepCapacity = 8u << 20;
   struct Consumer {
     ScreenConsumer* consumer;
@@ -403,22 +404,52 @@ class Service final : public recorder::SessionObserver, public SessionSource {
         finish_current(s);
         continue;
       }
-      size_t len = std::min<size_t>(s.queue.size() - s.head, 1u << 20);
-      ssize_t n = ::send(worker_fd_.get(), s.queue.data() + s.head, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+      size_t stop = turn_stop(s);
+      ssize_t n = ::send(worker_fd_.get(), s.queue.data() + s.head, stop - s.head,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) break;
         worker_failed("write to term worker: " + std::string(std::strerror(errno)));
         return;
       }
       s.head += static_cast<size_t>(n);
-      if (s.head >= s.queue.size()) finish_current(s);
-      else if (s.head >= kCompactAt && s.head >= s.queue.size() / 2) drop_sent(s);
+      if (s.head >= s.queue.size()) {
+        finish_current(s);
+        continue;
+      }
+      bool turn_done = s.head == stop;
+      if (s.head >= kCompactAt && s.head >= s.queue.size() / 2) drop_sent(s);
+      if (turn_done && !ready_.empty()) {
+        // Sessions take turns at frame boundaries, so a flood cannot starve the others.
+        current_ = 0;
+        mark_ready(s);
+      }
     }
     bool want = current_ != 0 || !ready_.empty();
     if (want != want_out_) {
       want_out_ = want;
       (void)host_.modify_fd(worker_fd_.get(), EPOLLIN | (want ? uint32_t(EPOLLOUT) : 0u));
     }
+  }
+
+  // Where the current turn of `s` ends: the end of the last whole frame within kTurnBytes of
+  // head (at least the end of the frame holding head). Advances frame_base past sent frames.
+  size_t turn_stop(Sess& s) {
+    size_t pos = s.frame_base;
+    size_t stop = 0;
+    while (pos + 4 <= s.queue.size()) {
+      uint32_t n = 0;
+      for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(s.queue[pos + i]);
+      size_t end = pos + 4 + n;
+      if (end <= s.head) {
+        s.frame_base = end;
+      } else {
+        if (stop != 0 && end - s.head > kTurnBytes) break;
+        stop = end;
+      }
+      pos = end;
+    }
+    return stop == 0 ? s.queue.size() : std::min(stop, s.queue.size());
   }
 
   // A session that never drains (the worker is slower than its output) would keep everything
