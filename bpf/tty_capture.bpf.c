@@ -77,11 +77,21 @@ struct {
   __uint(pinning, LIBBPF_PIN_BY_NAME);
 } task_pending SEC(".maps");
 
-/* A kfunc the verifier turns into a plain move: a kernel pointer read from memory becomes
- * typed, so its fields are read with direct loads instead of one bpf_probe_read_kernel call
- * each (a helper call per field was most of the cost of classifying a write). */
+#ifndef TAP_BPF_COMPAT
+/* A kfunc (Linux 6.2) the verifier turns into a plain move: a kernel pointer read from memory
+ * becomes typed, so its fields are read with direct loads instead of one bpf_probe_read_kernel
+ * call each (a helper call per field was most of the cost of classifying a write). */
 extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym;
 #define TAP_CAST(type, ptr) ((type *)bpf_rdonly_cast((void *)(ptr), bpf_core_type_id_kernel(type)))
+/* One field of a pointer that TAP_CAST typed (or that a typed walk reached). */
+#define TAP_READ(ptr, field) ((ptr)->field)
+#else
+/* The compat object (-DTAP_BPF_COMPAT, for kernels before 6.2 such as Debian 12's 6.1): the
+ * same walks, each field through one CO-RE bpf_probe_read_kernel, since a pointer read from
+ * memory stays untyped there. */
+#define TAP_CAST(type, ptr) ((type *)(void *)(ptr))
+#define TAP_READ(ptr, field) BPF_CORE_READ(ptr, field)
+#endif
 
 /* Copy state of one call. It lives in the per-CPU map value, not on the stack: values loaded
  * from a map are unknown to the verifier, so the bpf_loop callbacks converge at once instead
@@ -176,10 +186,10 @@ static __always_inline struct file *fd_file(int fd) {
  * (5:0, resolved later) may be a slave. */
 static __always_inline int file_side(struct file *f) {
   if (!f) return SIDE_NONE;
-  struct inode *ino = f->f_inode;
+  struct inode *ino = TAP_READ(f, f_inode);
   if (!ino) return SIDE_NONE;
-  if ((ino->i_mode & TAP_S_IFMT) != TAP_S_IFCHR) return SIDE_NONE;
-  dev_t rdev = ino->i_rdev;
+  if ((TAP_READ(ino, i_mode) & TAP_S_IFMT) != TAP_S_IFCHR) return SIDE_NONE;
+  dev_t rdev = TAP_READ(ino, i_rdev);
   if (rdev == TAP_MKDEV(5, 2)) return SIDE_MASTER;
   __u32 major = rdev >> 20;
   if ((major >= 136 && major <= 143) || rdev == TAP_MKDEV(5, 0)) return SIDE_SLAVE;
@@ -187,24 +197,24 @@ static __always_inline int file_side(struct file *f) {
 }
 
 static __always_inline struct tty_struct *file_tty(struct file *f) {
-  struct tty_file_private *priv = TAP_CAST(struct tty_file_private, f->private_data);
+  struct tty_file_private *priv = TAP_CAST(struct tty_file_private, TAP_READ(f, private_data));
   if (!priv) return NULL;
-  return priv->tty;
+  return TAP_READ(priv, tty);
 }
 
 static __always_inline int is_pts(struct tty_struct *tty) {
-  struct tty_driver *drv = tty->driver;
+  struct tty_driver *drv = TAP_READ(tty, driver);
   if (!drv) return 0;
-  int major = drv->major;
+  int major = TAP_READ(drv, major);
   return major >= 136 && major <= 143;
 }
 
 /* Session key from the slave tty: devpts dentry -> superblock s_dev, and the index. */
 static __always_inline void slave_key(struct tty_struct *slave, struct tap_session_key *k) {
-  struct dentry *d = TAP_CAST(struct dentry, slave->driver_data);
-  struct super_block *sb = d ? d->d_sb : NULL;
-  k->pty_dev = sb ? sb->s_dev : 0;
-  k->pty_index = slave->index;
+  struct dentry *d = TAP_CAST(struct dentry, TAP_READ(slave, driver_data));
+  struct super_block *sb = d ? TAP_READ(d, d_sb) : NULL;
+  k->pty_dev = sb ? TAP_READ(sb, s_dev) : 0;
+  k->pty_index = TAP_READ(slave, index);
   k->pad = 0;
 }
 
@@ -212,7 +222,7 @@ static __always_inline void slave_key(struct tty_struct *slave, struct tap_sessi
 static __always_inline struct tty_struct *master_key(struct file *f, struct tap_session_key *k) {
   struct tty_struct *master = file_tty(f);
   if (!master) return NULL;
-  struct tty_struct *slave = master->link;
+  struct tty_struct *slave = TAP_READ(master, link);
   if (!slave) return NULL;
   slave_key(slave, k);
   return slave;
@@ -407,7 +417,7 @@ static __always_inline void copy_call(struct pending *p, long ret, struct tap_co
 
 /* Kernel's own rule for tty_audit: a password prompt is ECHO off with ICANON on. */
 static __always_inline int password_prompt(struct tty_struct *slave) {
-  tcflag_t lflag = slave->termios.c_lflag;
+  tcflag_t lflag = TAP_READ(slave, termios.c_lflag);
   return !(lflag & TAP_ECHO) && (lflag & TAP_ICANON);
 }
 

@@ -39,11 +39,16 @@ Cli parse_cli(const std::vector<std::string>& args) {
   app.add_flag("--foreground", o.foreground, "stay in the foreground (systemd, ./build.sh run)");
   std::string spool = o.spool.string(), key_dir = o.key_dir.string(), socket = o.socket.string(),
               pin_dir = o.probe.pin_dir.string();
-  std::string hooks = "auto", input = "suppress-passwords", ring = "64M", log_level = "info";
+  std::string hooks = "auto", variant = "auto", input = "suppress-passwords", ring = "64M", log_level = "info";
   double stats_interval = 60;
   bool no_live = false, no_sign = false;
   app.add_option("--spool", spool, "directory the recordings go to")->capture_default_str();
   app.add_option("--hooks", hooks, "auto | tracepoint (per-syscall) | raw_tp (sys_enter/sys_exit)")
+      ->capture_default_str();
+  app.add_option("--bpf-variant", variant,
+                 "capture object: auto (fast when the kernel has the bpf_rdonly_cast kfunc, "
+                 "Linux 6.2+, else compat; compat also when fast fails to load) | fast | compat "
+                 "(one probe read per kernel field, Linux 5.17+)")
       ->capture_default_str();
   app.add_option("--socket", socket, "live socket for `tap list|watch|snapshot`")->capture_default_str();
   app.add_option("--ring-size", ring, "BPF ring buffer size, a power of two >= 16M (e.g. 64M)")
@@ -91,6 +96,9 @@ Cli parse_cli(const std::vector<std::string>& args) {
   auto h = parse_hooks(hooks);
   if (!h.ok()) return bad(h.error().what());
   o.probe.hooks = *h;
+  auto v = parse_bpf_variant(variant);
+  if (!v.ok()) return bad(v.error().what());
+  o.probe.variant = *v;
   auto in = parse_input_mode(input);
   if (!in.ok()) return bad(in.error().what());
   o.probe.input = *in;

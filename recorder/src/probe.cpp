@@ -1,6 +1,7 @@
 #include "tap/recorder/probe.hpp"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <sys/mount.h>
 #include <sys/random.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <linux/magic.h>
 
@@ -15,6 +17,7 @@
 #include "tap/support/log.hpp"
 #include "tty_capture.h"
 #include "tty_capture.skel.h"
+#include "tty_capture_compat.skel.h"
 
 namespace tap::recorder {
 namespace fs = std::filesystem;
@@ -34,6 +37,34 @@ Result<Hooks> parse_hooks(std::string_view text) {
   if (text == "raw_tp") return Hooks::raw_tp;
   return fail(ErrorKind::invalid_argument,
               "hooks must be auto, tracepoint or raw_tp, not '" + std::string(text) + "'");
+}
+
+std::string_view bpf_variant_name(BpfVariant variant) {
+  switch (variant) {
+    case BpfVariant::automatic: return "auto";
+    case BpfVariant::fast: return "fast";
+    case BpfVariant::compat: return "compat";
+  }
+  return "?";
+}
+
+Result<BpfVariant> parse_bpf_variant(std::string_view text) {
+  if (text == "auto") return BpfVariant::automatic;
+  if (text == "fast") return BpfVariant::fast;
+  if (text == "compat") return BpfVariant::compat;
+  return fail(ErrorKind::invalid_argument,
+              "bpf-variant must be auto, fast or compat, not '" + std::string(text) + "'");
+}
+
+VariantChoice choose_bpf_variant(BpfVariant wanted) {
+  if (wanted == BpfVariant::fast) return {BpfVariant::fast, "forced by --bpf-variant fast"};
+  if (wanted == BpfVariant::compat) return {BpfVariant::compat, "forced by --bpf-variant compat"};
+  CPtr<btf, &btf__free> vmlinux(btf__load_vmlinux_btf());
+  if (!vmlinux)
+    return {BpfVariant::compat, std::string("the kernel's BTF is unreadable: ") + std::strerror(errno)};
+  if (btf__find_by_name_kind(vmlinux.get(), "bpf_rdonly_cast", BTF_KIND_FUNC) > 0)
+    return {BpfVariant::fast, "the kernel has the bpf_rdonly_cast kfunc, Linux 6.2+"};
+  return {BpfVariant::compat, "the kernel has no bpf_rdonly_cast kfunc, older than Linux 6.2"};
 }
 
 std::string_view input_mode_name(InputMode mode) {
@@ -154,11 +185,38 @@ Probe::~Probe() = default;
 
 namespace {
 
-Result<CPtr<tty_capture, &tty_capture__destroy>> load(const ProbeOptions& o, Hooks hooks,
-                                                       uint32_t instance) {
+using Skeleton = CPtr<tty_capture, &tty_capture__destroy>;
+
+// Both objects are built from one source, so they have the same maps, programs and .rodata:
+// the compat object's ELF bytes go through the fast one's skeleton, and one load path serves
+// both. bpf_object__open_skeleton finds every map and program by name, and fails if one is
+// missing.
+static_assert(sizeof(tty_capture) == sizeof(tty_capture_compat));
+
+tty_capture* open_skeleton(BpfVariant variant, const bpf_object_open_opts* opts) {
+  auto* obj = static_cast<tty_capture*>(std::calloc(1, sizeof(tty_capture)));
+  if (obj == nullptr) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  int err = tty_capture__create_skeleton(obj);
+  if (err == 0) {
+    if (variant == BpfVariant::compat)
+      obj->skeleton->data = const_cast<void*>(tty_capture_compat__elf_bytes(&obj->skeleton->data_sz));
+    err = bpf_object__open_skeleton(obj->skeleton, opts);
+  }
+  if (err != 0) {
+    tty_capture__destroy(obj);
+    errno = -err;
+    return nullptr;
+  }
+  return obj;
+}
+
+Result<Skeleton> load(const ProbeOptions& o, Hooks hooks, BpfVariant variant, uint32_t instance) {
   std::string pin_root = o.pin_dir.string();
   LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root.c_str());
-  CPtr<tty_capture, &tty_capture__destroy> skel(tty_capture__open_opts(&opts));
+  Skeleton skel(open_skeleton(variant, &opts));
   if (!skel) return fail(Error::from_errno("open BPF object", errno));
   if (bpf_map__set_max_entries(skel->maps.ring, static_cast<uint32_t>(o.ring_bytes)) != 0)
     return fail(Error::from_errno("set ring size", errno));
@@ -170,6 +228,21 @@ Result<CPtr<tty_capture, &tty_capture__destroy>> load(const ProbeOptions& o, Hoo
   if (int err = tty_capture__load(skel.get()); err != 0)
     return fail(Error::from_errno("load BPF programs", -err));
   return skel;
+}
+
+// Loads `choice`, and when it is an automatic choice of fast that does not load, compat (with
+// one line saying why). *used is the variant that loaded.
+Result<Skeleton> load_variant(const ProbeOptions& o, Hooks hooks, BpfVariant choice,
+                              uint32_t instance, BpfVariant* used) {
+  *used = choice;
+  auto skel = load(o, hooks, choice, instance);
+  if (skel.ok() || choice != BpfVariant::fast || o.variant != BpfVariant::automatic) return skel;
+  auto compat = load(o, hooks, BpfVariant::compat, instance);
+  if (!compat.ok()) return skel;
+  log::warning("the fast capture programs did not load (", skel.error().what(),
+               "); using the compat ones");
+  *used = BpfVariant::compat;
+  return compat;
 }
 
 }  // namespace
@@ -201,14 +274,19 @@ Result<std::unique_ptr<Probe>> Probe::open(const ProbeOptions& options, RecordSi
   impl->options = options;
   impl->sink = sink;
   impl->instance = random_instance_id();
-  auto skel = load(options, hooks, impl->instance);
+  VariantChoice choice = choose_bpf_variant(options.variant);
+  BpfVariant used = choice.variant;
+  log::info("capture programs: ", bpf_variant_name(choice.variant), " (", choice.why, ")");
+  auto skel = load_variant(options, hooks, choice.variant, impl->instance, &used);
   if (!skel.ok()) {
     // Pinned maps from an incompatible build or ring size cannot be reused: start over.
     log::warning("cannot reuse the maps pinned in ", options.pin_dir.string(), " (",
                  skel.error().what(), "); starting without them");
     remove_pins(options.pin_dir, true);
-    skel = load(options, hooks, impl->instance);
-    if (!skel.ok()) return fail(std::move(skel).error().context("load capture programs"));
+    skel = load_variant(options, hooks, choice.variant, impl->instance, &used);
+    if (!skel.ok())
+      return fail(std::move(skel).error().context(std::string("load capture programs (") +
+                                                 std::string(bpf_variant_name(choice.variant)) + ")"));
   }
   impl->skel = std::move(skel).value();
 
@@ -245,6 +323,7 @@ Result<std::unique_ptr<Probe>> Probe::open(const ProbeOptions& options, RecordSi
   if (!impl->ring) return fail(Error::from_errno("create ring buffer consumer", errno));
   auto probe = std::unique_ptr<Probe>(new Probe(std::move(impl)));
   probe->hooks_ = hooks;
+  probe->variant_ = used;
   probe->took_over_ = took_over;
   return probe;
 }
@@ -316,7 +395,7 @@ void Probe::stop() {
   fs::remove(impl_->options.pin_dir, ec);
 }
 
-CheckReport check_kernel(Hooks wanted_hooks) {
+CheckReport check_kernel(Hooks wanted_hooks, BpfVariant variant) {
   CheckReport r;
   auto say = [&](std::string s) { r.lines.push_back(std::move(s)); };
   if (::geteuid() != 0) say("not root: loading BPF programs needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)");
@@ -333,18 +412,32 @@ CheckReport check_kernel(Hooks wanted_hooks) {
   } null;
   ProbeOptions o;
   o.hooks = wanted_hooks;
+  o.variant = variant;
+  VariantChoice choice = choose_bpf_variant(variant);
   o.ring_bytes = 1 << 20;
   o.allow_small_ring = true;
   o.pin_dir = pin;
+  // The report says which variant loaded; the daemon's info line about it would repeat that.
+  log::Level level = log::level();
+  if (level < log::Level::warning) log::set_level(log::Level::warning);
   auto probe = Probe::open(o, &null);
+  log::set_level(level);
   if (probe.ok()) {
     r.can_record = true;
     r.hooks = (*probe)->hooks();
+    r.variant = (*probe)->variant();
     say(std::string("hooks: ") + std::string(hooks_name(r.hooks)) +
         (r.hooks == Hooks::tracepoint ? " (per-syscall tracepoints)" : " (raw_tp sys_enter/sys_exit)"));
     say("ring buffer, bpf_loop, pinning: ok");
+    if (r.variant == choice.variant)
+      say("capture programs: " + std::string(bpf_variant_name(r.variant)) + " (" + choice.why + ")");
+    else
+      say("capture programs: " + std::string(bpf_variant_name(r.variant)) + " (the " +
+          std::string(bpf_variant_name(choice.variant)) + " ones, chosen because " + choice.why +
+          ", did not load)");
     (*probe)->stop();
   } else {
+    say("capture programs: " + std::string(bpf_variant_name(choice.variant)) + " (" + choice.why + ")");
     say("cannot record: " + probe.error().what());
     std::error_code ec;
     remove_pins(pin, true);

@@ -1,7 +1,7 @@
 // Probe: the loaded and attached BPF capture programs and their ring buffer, in RAII.
 //
-// open() loads tty_capture (one hook flavour), reuses or creates the pinned maps under
-// `pin_dir`, attaches, pins the links, and only then takes ownership of recording (the
+// open() loads tty_capture (one hook flavour, one object variant), reuses or creates the
+// pinned maps under `pin_dir`, attaches, pins the links, and only then takes ownership of recording (the
 // config map's owner field), so a daemon restarted after a crash takes over from programs
 // still attached by its predecessor without counting any call twice or not at all. While no
 // daemon runs after a crash, the pinned programs keep counting stream offsets and filling
@@ -26,12 +26,28 @@ enum class Hooks { automatic, tracepoint, raw_tp };
 std::string_view hooks_name(Hooks hooks);
 Result<Hooks> parse_hooks(std::string_view text);
 
+// Which capture object to load. Both come from bpf/tty_capture.bpf.c: `fast` walks kernel
+// pointers with direct loads through the bpf_rdonly_cast kfunc (Linux 6.2+), `compat` with one
+// CO-RE probe read per field (Linux 5.17+, e.g. Debian 12's 6.1). `automatic` takes fast when
+// the kernel's BTF has the kfunc, else compat, and falls back to compat if fast fails to load.
+enum class BpfVariant { automatic, fast, compat };
+std::string_view bpf_variant_name(BpfVariant variant);
+Result<BpfVariant> parse_bpf_variant(std::string_view text);
+
+// What `wanted` resolves to on the running kernel (never automatic) and why, as a phrase.
+struct VariantChoice {
+  BpfVariant variant = BpfVariant::compat;
+  std::string why;
+};
+VariantChoice choose_bpf_variant(BpfVariant wanted);
+
 enum class InputMode : uint32_t { all = 0, suppress_passwords = 1, none = 2 };
 std::string_view input_mode_name(InputMode mode);
 Result<InputMode> parse_input_mode(std::string_view text);
 
 struct ProbeOptions {
   Hooks hooks = Hooks::automatic;
+  BpfVariant variant = BpfVariant::automatic;
   uint64_t ring_bytes = 64ull << 20;               // power of two, >= 16 MiB unless allow_small_ring
   bool allow_small_ring = false;                   // tests of forced loss only
   std::filesystem::path pin_dir = "/sys/fs/bpf/taprec";
@@ -79,6 +95,7 @@ class Probe {
   Result<size_t> consume();
 
   Hooks hooks() const { return hooks_; }       // the flavour attached
+  BpfVariant variant() const { return variant_; }  // the object loaded (fast or compat)
   bool took_over() const { return took_over_; } // programs of a previous daemon were running
   ProbeStats stats() const;
   Result<void> set_input_mode(InputMode mode);
@@ -92,6 +109,7 @@ class Probe {
   explicit Probe(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   Hooks hooks_ = Hooks::tracepoint;
+  BpfVariant variant_ = BpfVariant::fast;
   bool took_over_ = false;
 };
 
@@ -99,10 +117,11 @@ class Probe {
 struct CheckReport {
   bool can_record = false;
   Hooks hooks = Hooks::tracepoint;
+  BpfVariant variant = BpfVariant::fast;  // the object that loaded (when can_record)
   std::vector<std::string> lines;  // human-readable findings, one per line
 };
 // Loads and attaches the programs for a moment (with a private pin dir) to find out.
-CheckReport check_kernel(Hooks wanted);
+CheckReport check_kernel(Hooks wanted, BpfVariant variant = BpfVariant::automatic);
 
 // Mounts tracefs and bpffs when they are missing (libbpf finds tracepoint ids in tracefs;
 // pins need a bpffs).
