@@ -1,8 +1,6 @@
 #include <algorithm>
 #include <cstring>
 #include <utility>
-#include <cstdio>
-#include <cstdlib>
 
 #include "terminal_impl.hpp"
 
