@@ -44,14 +44,51 @@ std::string q(const std::string& s) {
   return cmp(pos, got.size());
 }
 
-class Capture : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    if (::geteuid() != 0) {
-      if (env_flag("TAP_REQUIRE_BPF")) FAIL() << "needs root";
-      GTEST_SKIP() << "needs root";
-    }
+void require_root() {
+  if (::geteuid() != 0) {
+    if (env_flag("TAP_REQUIRE_BPF")) FAIL() << "needs root";
+    GTEST_SKIP() << "needs root";
   }
+}
+
+// The two dimensions of a loaded capture: hook flavour (--hooks) and object variant
+// (--bpf-variant: fast walks kernel pointers with direct loads, compat with probe reads).
+struct Flavour {
+  std::string hooks;
+  std::string variant;
+};
+
+void PrintTo(const Flavour& f, std::ostream* os) { *os << f.hooks << "/" << f.variant; }
+
+std::string flavour_name(const ::testing::TestParamInfo<Flavour>& p) {
+  return p.param.hooks + "_" + p.param.variant;
+}
+
+class Capture : public ::testing::TestWithParam<Flavour> {
+ protected:
+  void SetUp() override { require_root(); }
+  std::string hooks() const { return GetParam().hooks; }
+  std::vector<std::string> variant_args() const { return {"--bpf-variant", GetParam().variant}; }
+  // The daemon says which object it loaded, and it is the one asked for.
+  void expect_variant(const Taprec& rec) const {
+    EXPECT_NE(rec.log().find("capture programs: " + GetParam().variant + " (forced"),
+              std::string::npos)
+        << rec.log();
+  }
+};
+
+// The byte-exactness tests that also run under the compat variant.
+class CaptureEachVariant : public Capture {};
+
+// Tests whose flavour is not the point: only the variant is a dimension.
+class RecorderEachVariant : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { require_root(); }
+};
+
+class Recorder : public ::testing::Test {
+ protected:
+  void SetUp() override { require_root(); }
 };
 
 // Runs `script` with `command`; returns the typescript body.
@@ -64,12 +101,13 @@ std::string run_script(const fs::path& dir, const std::string& command, const ch
 // Waits until the recording holding `token` has ended (its file finished), up to `limit`.
 void settle(std::chrono::milliseconds limit = 3000ms) { std::this_thread::sleep_for(limit); }
 
-TEST_P(Capture, ScriptSessionOutputIsByteExact) {
+TEST_P(CaptureEachVariant, ScriptSessionOutputIsByteExact) {
   TAP_REQUIRE_BPF();
   TAP_REQUIRE_TOOL("script");
   TempDir dir;
-  Taprec rec(dir.path(), GetParam());
+  Taprec rec(dir.path(), hooks(), variant_args());
   ASSERT_TRUE(rec.start()) << rec.log();
+  expect_variant(rec);
   std::string token = unique_token("tok");
   std::string body = run_script(dir.path(),
       "echo " + token + "; printf '\\033[1mbold\\033[0m tab\\there\\r\\n'; ls -la /usr/bin | head -50; "
@@ -88,11 +126,12 @@ TEST_P(Capture, ScriptSessionOutputIsByteExact) {
 
 // Every call of the read and write families on the master, plain and vectored, is taken at
 // its exit with its own arguments: output == what this process read, input == what it wrote.
-TEST_P(Capture, VectoredMasterCallsAreByteExact) {
+TEST_P(CaptureEachVariant, VectoredMasterCallsAreByteExact) {
   TAP_REQUIRE_BPF();
   TempDir dir;
-  Taprec rec(dir.path(), GetParam());
+  Taprec rec(dir.path(), hooks(), variant_args());
   ASSERT_TRUE(rec.start()) << rec.log();
+  expect_variant(rec);
   int master = -1, slave = -1;
   ASSERT_EQ(::openpty(&master, &slave, nullptr, nullptr, nullptr), 0);
   struct termios raw {};
@@ -152,12 +191,13 @@ TEST_P(Capture, VectoredMasterCallsAreByteExact) {
   EXPECT_EQ(recs[0].input, typed);
 }
 
-TEST_P(Capture, FloodOf50MBThroughScriptIsByteExact) {
+TEST_P(CaptureEachVariant, FloodOf50MBThroughScriptIsByteExact) {
   TAP_REQUIRE_BPF();
   TAP_REQUIRE_TOOL("script");
   TempDir dir;
-  Taprec rec(dir.path(), GetParam());
+  Taprec rec(dir.path(), hooks(), variant_args());
   ASSERT_TRUE(rec.start()) << rec.log();
+  expect_variant(rec);
   std::string token = unique_token("flood");
   std::string body = run_script(dir.path(), "echo " + token + "; head -c 37000000 /dev/urandom | base64");
   ASSERT_GT(body.size(), 50'000'000u);
@@ -176,7 +216,7 @@ TEST_P(Capture, TmuxPaneInputResizeAndOutput) {
   TAP_REQUIRE_BPF();
   TAP_REQUIRE_TOOL("tmux");
   TempDir dir;
-  Taprec rec(dir.path(), GetParam());
+  Taprec rec(dir.path(), hooks(), variant_args());
   ASSERT_TRUE(rec.start()) << rec.log();
   std::string sock = (dir.path() / "tmux.sock").string();
   std::string tm = "tmux -S " + sock + " ";
@@ -224,7 +264,7 @@ TEST_P(Capture, FloodOf50MBInATmuxPaneIsByteExact) {
   TAP_REQUIRE_BPF();
   TAP_REQUIRE_TOOL("tmux");
   TempDir dir;
-  Taprec rec(dir.path(), GetParam());
+  Taprec rec(dir.path(), hooks(), variant_args());
   ASSERT_TRUE(rec.start()) << rec.log();
   std::string tm = "tmux -S " + (dir.path() / "tmux.sock").string() + " ";
   std::string token = unique_token("tmuxflood");
@@ -250,10 +290,14 @@ TEST_P(Capture, FloodOf50MBInATmuxPaneIsByteExact) {
   for (const auto& e : r.events) EXPECT_EQ(e.get<format::Gap>(), nullptr);
 }
 
-INSTANTIATE_TEST_SUITE_P(Hooks, Capture, ::testing::Values("tracepoint", "raw_tp"),
-                         [](const auto& p) { return p.param; });
-
-class Recorder : public Capture {};
+INSTANTIATE_TEST_SUITE_P(Hooks, Capture,
+                         ::testing::Values(Flavour{"tracepoint", "fast"}, Flavour{"raw_tp", "fast"}),
+                         flavour_name);
+INSTANTIATE_TEST_SUITE_P(HooksAndVariants, CaptureEachVariant,
+                         ::testing::Values(Flavour{"tracepoint", "fast"}, Flavour{"raw_tp", "fast"},
+                                           Flavour{"tracepoint", "compat"},
+                                           Flavour{"raw_tp", "compat"}),
+                         flavour_name);
 
 TEST_F(Recorder, ConcurrentSessionsAreKeptApart) {
   TAP_REQUIRE_BPF();
@@ -360,10 +404,30 @@ uint32_t ensure_test_user() {
   return pw ? pw->pw_uid : 0;
 }
 
+INSTANTIATE_TEST_SUITE_P(Variants, RecorderEachVariant, ::testing::Values("fast", "compat"),
+                         [](const auto& p) { return p.param; });
+
+// Without --bpf-variant the object follows the kernel's BTF: fast exactly when the kernel has
+// the bpf_rdonly_cast kfunc.
+TEST_F(Recorder, AutomaticVariantFollowsTheKernelsBtf) {
+  TAP_REQUIRE_BPF();
+  TAP_REQUIRE_TOOL("bpftool");
+  bool has_kfunc = sh("bpftool btf dump file /sys/kernel/btf/vmlinux | "
+                      "grep -q \"FUNC 'bpf_rdonly_cast'\"") == 0;
+  TempDir dir;
+  Taprec rec(dir.path());
+  ASSERT_TRUE(rec.start()) << rec.log();
+  std::string want = has_kfunc ? "capture programs: fast (the kernel has the bpf_rdonly_cast kfunc"
+                               : "capture programs: compat (the kernel has no bpf_rdonly_cast kfunc";
+  EXPECT_NE(rec.log().find(want), std::string::npos) << rec.log();
+  EXPECT_EQ(rec.log().find("did not load"), std::string::npos) << rec.log();
+  EXPECT_EQ(rec.stop(), 0);
+}
+
 // A session opened by an unprivileged user who types a password at `read -s`, then runs
 // `sudo -i` (password prompt) and `su`: writers with uid 0 appear, the opener stays the
 // user, the password is stored as lengths only, and ordinary input is kept.
-TEST_F(Recorder, UidTransitionsAndPasswordsInAUserSession) {
+TEST_P(RecorderEachVariant, UidTransitionsAndPasswordsInAUserSession) {
   TAP_REQUIRE_BPF();
   TAP_REQUIRE_TOOL("tmux");
   TAP_REQUIRE_TOOL("sudo");
@@ -374,8 +438,10 @@ TEST_F(Recorder, UidTransitionsAndPasswordsInAUserSession) {
   // With ECHO on the slave these must not be prompts: make sure sudo asks (no cached ticket).
   sh("sudo -u taptest sudo -k >/dev/null 2>&1");
   TempDir dir;
-  Taprec rec(dir.path());
+  Taprec rec(dir.path(), "auto", {"--bpf-variant", GetParam()});
   ASSERT_TRUE(rec.start()) << rec.log();
+  EXPECT_NE(rec.log().find("capture programs: " + GetParam() + " (forced"), std::string::npos)
+      << rec.log();
   std::string tm = "tmux -S " + (dir.path() / "tmux.sock").string() + " ";
   std::string token = unique_token("uid");
   ASSERT_EQ(sh(tm + "new-session -d -x 100 -y 30 \"runuser -u taptest -- script -q -c "
