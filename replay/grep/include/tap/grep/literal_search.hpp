@@ -3,7 +3,7 @@
 // The needle's two rarest bytes (by how often bytes occur in terminal output: text, escape
 // sequences) are looked for at their offsets 32 positions at a time (AVX2, else 16 with SSE2);
 // only where both match is the whole needle compared. On tapgrep_bench's raw output in 4 KiB
-// pieces it ran at 16.7 GB per CPU-second where glibc 2.36's memmem ran at 8.2.
+// pieces it ran at about 17 GB per CPU-second where glibc 2.36's memmem ran at about 9.
 #pragma once
 
 #include <cstddef>
