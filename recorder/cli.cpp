@@ -49,6 +49,7 @@ Cli parse_cli(const std::vector<std::string>& args) {
                  "capture object: auto (fast when the kernel has the bpf_rdonly_cast kfunc, "
                  "Linux 6.2+, else compat; compat also when fast fails to load) | fast | compat "
                  "(one probe read per kernel field, Linux 5.17+)")
+      ->envname("TAPREC_BPF_VARIANT")
       ->capture_default_str();
   app.add_option("--socket", socket, "live socket for `tap list|watch|snapshot`")->capture_default_str();
   app.add_option("--ring-size", ring, "BPF ring buffer size, a power of two >= 16M (e.g. 64M)")

@@ -57,8 +57,8 @@ Result<BpfVariant> parse_bpf_variant(std::string_view text) {
 }
 
 VariantChoice choose_bpf_variant(BpfVariant wanted) {
-  if (wanted == BpfVariant::fast) return {BpfVariant::fast, "forced by --bpf-variant fast"};
-  if (wanted == BpfVariant::compat) return {BpfVariant::compat, "forced by --bpf-variant compat"};
+  if (wanted == BpfVariant::fast) return {BpfVariant::fast, "forced: bpf-variant fast"};
+  if (wanted == BpfVariant::compat) return {BpfVariant::compat, "forced: bpf-variant compat"};
   CPtr<btf, &btf__free> vmlinux(btf__load_vmlinux_btf());
   if (!vmlinux)
     return {BpfVariant::compat, std::string("the kernel's BTF is unreadable: ") + std::strerror(errno)};
