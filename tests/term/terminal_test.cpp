@@ -319,6 +319,24 @@ TEST(Terminal, DropsARepeatWithNothingToRepeat) {
   EXPECT_EQ(t.row_text(0), "abbbb");
 }
 
+TEST(Terminal, SurvivesAnEscapeInsideAStringThenTooManyArguments) {
+  // libvterm ends an OSC at ESC + any byte and starts a sequence there: the CSI that follows
+  // must be cancelled at its 17th argument like any other.
+  Terminal t(20, 4);
+  t.feed("\x1b]0;title\x1b\n[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17mok");
+  EXPECT_EQ(t.row_text(1), "ok");  // the line feed after ESC was carried out
+}
+
+TEST(Terminal, KeepsGlyphsLibvtermDecodesPastUnicodeRestorably) {
+  Terminal t(10, 3);
+  t.feed("\xf8\x88\x80\x80\x80x\xc2\x81y");  // a 5-byte form; U+0081 (width -1 to libvterm)
+  EXPECT_EQ(t.cell(0, 0).chars[0], U'\uFFFD');
+  auto r = Terminal::restore(t.save());
+  ASSERT_TRUE(r.ok()) << r.error().what();
+  std::string why;
+  EXPECT_TRUE(t.same_state(*r, &why)) << why;
+}
+
 TEST(Terminal, SurvivesACsiSequenceWithTooManyArguments) {
   Terminal t(20, 3);
   t.feed("a\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18;19;20mb");

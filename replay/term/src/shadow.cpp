@@ -203,12 +203,13 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
       case State::str_esc:
         if (c == '\\') {
           state_ = State::ground;
-        } else if (c == kEsc) {
-          state_ = State::str_esc;
-        } else if (c == kCan || c == kSub) {
-          state_ = State::ground;
         } else {
-          state_ = State::str;
+          // libvterm 0.1.4 ends the string at an ESC not followed by '\\' and reads that ESC
+          // as the start of a new sequence (a CSI begun there reaches its argument array):
+          // the byte is read again as the one after ESC.
+          state_ = State::esc;
+          ninter_ = 0;
+          --p;
         }
         break;
     }

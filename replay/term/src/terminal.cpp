@@ -310,10 +310,12 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
   g.valid = true;
   g.row = pos.row;
   g.col = pos.col;
-  g.width = info->width;
+  g.width = info->width < 0 ? 0 : info->width;  // libvterm says -1 for C1 controls it prints
   int n = 0;
   while (n < Cell::kMaxChars && info->chars[n] != 0) {
-    g.chars[n] = info->chars[n];
+    // libvterm 0.1.4 decodes 5- and 6-byte UTF-8 forms to values past Unicode's last code
+    // point: they are shown (and kept in keyframes) as U+FFFD.
+    g.chars[n] = info->chars[n] <= 0x10FFFF ? info->chars[n] : 0xFFFD;
     ++n;
   }
   if (n < Cell::kMaxChars) std::fill(g.chars.begin() + n, g.chars.end(), 0);
