@@ -48,29 +48,9 @@ CellStyle style_of(const Pen& p) {
   return st;
 }
 
-// libvterm 0.1.4 drops a whole CSI with more than 16 parameters and sub-parameters
-// (CSI_ARGS_MAX), and one SGR with every attribute and two RGB colours has up to 20.
-constexpr size_t kMaxCsiArgs = 16;
-
-// SGR that sets exactly `p` from any pen, through the shared cell encoder; split in two when
-// one sequence would be too long for libvterm (the background then goes on its own).
-void append_pen(std::string& out, const Pen& p) {
-  const CellStyle st = style_of(p);
-  const size_t at = out.size();
-  append_sgr(out, st);
-  size_t args = 1;
-  for (size_t i = at; i < out.size(); ++i) args += out[i] == ';' || out[i] == ':';
-  if (args <= kMaxCsiArgs) return;
-  out.resize(at);
-  CellStyle without_bg = st;
-  without_bg.bg = CellColour{};
-  append_sgr(out, without_bg);  // at most 15: every attribute and an RGB foreground
-  CellStyle bg_only;
-  bg_only.bg = st.bg;
-  const std::string bg = sgr(bg_only);  // "\e[0;48;...m": its reset is dropped
-  out += "\x1b[";
-  out.append(bg, 4, std::string::npos);
-}
+// SGR that sets exactly `p` from any pen, through the shared cell encoder (which keeps each
+// sequence within libvterm's 16 parameters).
+void append_pen(std::string& out, const Pen& p) { append_sgr(out, style_of(p)); }
 
 // A cell that shows nothing and would show nothing if left unwritten.
 bool empty_cell(const Cell& c) {

@@ -46,6 +46,23 @@ TEST(CellEncoding, SgrAttributesComeInOneFixedOrder) {
   EXPECT_EQ(sgr(st), "\x1b[0;4m");
 }
 
+TEST(CellEncoding, SgrNeverPassesSixteenParametersInOneSequence) {
+  CellStyle st;
+  st.strike = st.conceal = st.reverse = st.blink = st.italic = st.bold = true;
+  st.underline = 3;
+  st.font = 2;
+  st.fg = rgb(10, 20, 30);
+  EXPECT_EQ(sgr(st), "\x1b[0;1;3;4:3;5;7;8;9;12;38;2;10;20;30m");  // 15: one sequence
+  st.bg = indexed(196);
+  EXPECT_EQ(sgr(st), "\x1b[0;1;3;4:3;5;7;8;9;12;38;2;10;20;30m\x1b[48;5;196m");
+  st.bg = rgb(1, 2, 3);
+  EXPECT_EQ(sgr(st), "\x1b[0;1;3;4:3;5;7;8;9;12;38;2;10;20;30m\x1b[48;2;1;2;3m");
+  st.font = 0;
+  st.underline = 1;
+  st.bg = indexed(4);  // 15 with the background: stays one sequence
+  EXPECT_EQ(sgr(st), "\x1b[0;1;3;4;5;7;8;9;38;2;10;20;30;44m");
+}
+
 TEST(CellEncoding, JsonColoursAreIndexesOrLowercaseHexOrNull) {
   std::string out;
   append_json_colour(out, CellColour{});

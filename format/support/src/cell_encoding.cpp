@@ -38,9 +38,14 @@ void append_sgr_colour(std::string& out, const CellColour& c, bool background) {
   }
 }
 
+// libvterm 0.1.4 (CSI_ARGS_MAX) and other emulators drop a whole CSI with more than 16
+// parameters and sub-parameters; every attribute with two RGB colours comes to 20.
+constexpr size_t kMaxCsiArgs = 16;
+
 }  // namespace
 
 void append_sgr(std::string& out, const CellStyle& st) {
+  const size_t at = out.size();
   out += "\x1b[0";
   if (st.bold) out += ";1";
   if (st.italic) out += ";3";
@@ -56,7 +61,16 @@ void append_sgr(std::string& out, const CellStyle& st) {
     append_uint(out, 10u + st.font);
   }
   append_sgr_colour(out, st.fg, false);
+  const size_t bg_at = out.size();
   append_sgr_colour(out, st.bg, true);
+  size_t args = 1;
+  for (size_t i = at + 2; i < out.size(); ++i) args += out[i] == ';' || out[i] == ':';
+  if (args > kMaxCsiArgs) {
+    // The background goes in a sequence of its own (at most 15 before it: every attribute
+    // and an RGB foreground); bg_at is the ';' that starts it.
+    out.insert(bg_at, "m\x1b[");
+    out.erase(bg_at + 3, 1);
+  }
   out += 'm';
 }
 
