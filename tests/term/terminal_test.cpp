@@ -337,6 +337,19 @@ TEST(Terminal, KeepsGlyphsLibvtermDecodesPastUnicodeRestorably) {
   EXPECT_TRUE(t.same_state(*r, &why)) << why;
 }
 
+TEST(Terminal, SurvivesAResizeThatLeavesTheScrollRegionBelowTheScreen) {
+  // libvterm 0.1.4 would scroll a negative number of rows on the next line feed (a crash).
+  Terminal t(10, 9);
+  t.feed("\x1b[5r\x1b[9;3H");
+  t.resize(1, 1);
+  t.feed("\nx\n");
+  EXPECT_EQ(t.cursor().row, 0);
+  t.resize(6, 4);
+  t.feed("ab\r\ncd\r\nef\r\ngh\r\nij");
+  EXPECT_EQ(t.row_text(3), "ij");
+  EXPECT_EQ(t.row_text(0), "cd");
+}
+
 TEST(Terminal, SurvivesACsiSequenceWithTooManyArguments) {
   Terminal t(20, 3);
   t.feed("a\x1b[1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18;19;20mb");

@@ -583,10 +583,23 @@ void Terminal::Impl::do_resize(int cols, int rows) {
   cols = std::clamp(cols, 1, kMaxSide);
   rows = std::clamp(rows, 1, kMaxSide);
   if (cols == cols_ && rows == rows_) return;
+  // libvterm 0.1.4 keeps a scroll region that starts below the new last row, and its next
+  // scroll then moves a negative number of rows (a crash): reset the region it keeps, as the
+  // model does (such a state is not keyframe-safe until a region is set again).
+  const bool region_lost = shadow_.hidden.top >= rows;
   vterm_set_size(vt_.get(), rows, cols);
   // libvterm calls on_resize, which resizes the screens and the hidden state.
   cols_ = cols;
   rows_ = rows;
+  if (region_lost && shadow_.state() == detail::Shadow::State::ground) {
+    VTermPos pos;
+    vterm_state_get_cursorpos(state_, &pos);
+    const detail::Hidden& h = shadow_.hidden;
+    char seq[48] = "\x1b[r";  // DECSTBM homes the cursor: put it back
+    const int len = 3 + put_cup(seq + 3, std::max(0, pos.row),
+                                std::max(0, pos.col - (h.decom && h.declrmm ? h.left : 0)));
+    vterm_input_write(vt_.get(), seq, static_cast<size_t>(len));
+  }
 }
 
 Terminal::Terminal(int cols, int rows)
