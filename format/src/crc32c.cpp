@@ -1,12 +1,15 @@
 #include "crc32c.hpp"
 
 #include <array>
+#include <cstring>
 
 namespace tap::format {
 namespace {
 
 // Slicing-by-8 tables for the reflected Castagnoli polynomial 0x82F63B78: ~1.5 GB/s in
-// portable code, far above disk speed, so no CPU-specific path is needed.
+// portable code. Readers check every record, so on x86-64 the SSE4.2 crc32 instruction (the
+// same polynomial, several times faster) is used when the CPU has it: it was 7.5 % of a raw
+// `tapgrep -F` over 1 GB with the tables.
 struct Tables {
   std::array<std::array<uint32_t, 256>, 8> t{};
   constexpr Tables() {
@@ -21,10 +24,7 @@ struct Tables {
 };
 constexpr Tables kTables;
 
-}  // namespace
-
-uint32_t crc32c(uint32_t crc, const void* data, size_t size) {
-  const auto* p = static_cast<const uint8_t*>(data);
+uint32_t crc32c_tables(uint32_t crc, const uint8_t* p, size_t size) {
   const auto& t = kTables.t;
   crc = ~crc;
   while (size >= 8) {
@@ -37,6 +37,39 @@ uint32_t crc32c(uint32_t crc, const void* data, size_t size) {
   }
   while (size-- > 0) crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xFF];
   return ~crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(uint32_t crc, const uint8_t* p,
+                                                         size_t size) {
+  uint64_t c = ~crc;
+  while (size >= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    c = __builtin_ia32_crc32di(c, word);
+    p += 8;
+    size -= 8;
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  while (size-- > 0) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return ~c32;
+}
+
+const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
+}  // namespace
+
+uint32_t crc32c(uint32_t crc, const void* data, size_t size) {
+  const auto* p = static_cast<const uint8_t*>(data);
+#if defined(__x86_64__)
+  if (kHaveSse42) return crc32c_sse42(crc, p, size);
+#endif
+  return crc32c_tables(crc, p, size);
+}
+
+uint32_t crc32c_portable(uint32_t crc, const void* data, size_t size) {
+  return crc32c_tables(crc, static_cast<const uint8_t*>(data), size);
 }
 
 }  // namespace tap::format
