@@ -68,6 +68,9 @@ Cli parse_cli(const std::vector<std::string>& args) {
       ->capture_default_str();
   app.add_flag("--no-live", no_live, "do not serve the live socket");
   app.add_flag("--no-sign", no_sign, "do not sign seals (chain heads only)");
+  app.add_flag("--test-break-fast", o.probe.test_break_fast,
+               "make the fast capture object fail to load (tests of the compat fallback only)")
+      ->group("");
   bool small_ring = false;
   app.add_flag("--test-small-ring", small_ring, "allow rings below 16M (tests of forced loss only)")
       ->group("");

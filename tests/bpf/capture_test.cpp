@@ -424,6 +424,38 @@ TEST_F(Recorder, AutomaticVariantFollowsTheKernelsBtf) {
   EXPECT_EQ(rec.stop(), 0);
 }
 
+// When the automatically chosen fast object cannot load, taprec says why in one line and
+// records with the compat one, byte for byte.
+TEST_F(Recorder, FastObjectThatCannotLoadFallsBackToCompat) {
+  TAP_REQUIRE_BPF();
+  TAP_REQUIRE_TOOL("script");
+  TempDir dir;
+  Taprec rec(dir.path(), "auto", {"--test-break-fast"});
+  ASSERT_TRUE(rec.start()) << rec.log();
+  std::string log = rec.log();
+  EXPECT_NE(log.find("warning: the fast capture programs did not load (load BPF programs: "),
+            std::string::npos) << log;
+  EXPECT_NE(log.find("); using the compat ones\n"), std::string::npos) << log;
+  std::string token = unique_token("fallback");
+  std::string body = run_script(dir.path(), "echo " + token + "; seq 1 2000");
+  settle();
+  ASSERT_EQ(rec.stop(), 0) << rec.log();
+  auto recs = recordings_with(rec.spool(), token);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_TRUE(recs[0].output == body) << "recorded output differs from the typescript";
+}
+
+// Forced, the fast object has no fallback: a clear error and a failed start.
+TEST_F(Recorder, ForcedFastObjectThatCannotLoadIsAnError) {
+  TAP_REQUIRE_BPF();
+  TempDir dir;
+  Taprec rec(dir.path(), "auto", {"--test-break-fast", "--bpf-variant", "fast"});
+  ASSERT_FALSE(rec.start()) << rec.log();
+  EXPECT_NE(rec.log().find("taprec: error: start capture: load capture programs (fast): "),
+            std::string::npos) << rec.log();
+  EXPECT_EQ(rec.log().find("using the compat ones"), std::string::npos) << rec.log();
+}
+
 // A session opened by an unprivileged user who types a password at `read -s`, then runs
 // `sudo -i` (password prompt) and `su`: writers with uid 0 appear, the opener stays the
 // user, the password is stored as lengths only, and ordinary input is kept.

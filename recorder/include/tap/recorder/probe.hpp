@@ -50,6 +50,7 @@ struct ProbeOptions {
   BpfVariant variant = BpfVariant::automatic;
   uint64_t ring_bytes = 64ull << 20;               // power of two, >= 16 MiB unless allow_small_ring
   bool allow_small_ring = false;                   // tests of forced loss only
+  bool test_break_fast = false;  // tests of the compat fallback only: the fast object cannot load
   std::filesystem::path pin_dir = "/sys/fs/bpf/taprec";
   InputMode input = InputMode::suppress_passwords;
   uint64_t wake_bytes = 256 * 1024;                // wake the consumer at this backlog
