@@ -6,6 +6,10 @@
  * Two hook flavours carry the same logic: per-syscall tracepoints (tp_*; unrelated syscalls
  * pay nothing) and raw_tp sys_enter/sys_exit (rt_*; for kernels without syscall
  * tracepoints). User space loads one flavour (autoload) and attaches it.
+ *
+ * The source is built twice: the fast object, and the compat one (-DTAP_BPF_COMPAT) for
+ * kernels without the bpf_rdonly_cast kfunc (before 6.2, e.g. Debian 12's 6.1). TAP_CAST and
+ * TAP_READ below are the only difference; docs/bpf-abi.md "Variants".
  */
 #include "vmlinux.h"
 
