@@ -17,7 +17,7 @@
 #include "tap/convert/script_reader.hpp"
 #include "tap/support/fd.hpp"
 #include "tap/support/time_spec.hpp"
-#include "screen_redraw.hpp"
+#include "tap/term/redraw.hpp"
 #include "tap_io.hpp"
 
 namespace tap::convert {
@@ -370,7 +370,7 @@ Result<ConvertReport> convert(const ConvertOptions& o) {
     if (from > 0) {
       // A window cut from the middle starts at the size the terminal had then, showing what
       // it showed then.
-      pending.insert(pending.begin(), Event{0, format::Output{redraw_screen(*screen)}});
+      pending.insert(pending.begin(), Event{0, format::Output{term::redraw_screen(*screen)}});
       if (h.cols != 0) pending.insert(pending.begin(), Event{0, format::Resize{h.cols, h.rows}});
     }
     TAP_CHECK(enc->begin(h));

@@ -6,6 +6,7 @@
 #include "tap/support/cell_encoding.hpp"
 #include "tap/support/text.hpp"
 #include "tap/support/time_spec.hpp"
+#include "tap/term/redraw.hpp"
 
 namespace tap::replay {
 namespace {
@@ -308,23 +309,12 @@ std::string render_ansi(const Terminal& t) {
 }
 
 std::string render_ansi_repaint(const Terminal& t) {
-  // Leave or enter the alternate buffer first, so the recording's own later switch returns to
-  // the right one; reset the scroll region and charsets the repaint relies on.
-  std::string out = t.alt_screen() ? "\x1b[?1049h" : "\x1b[?1049l";
-  out += "\x1b[r\x1b(B\x1b)0\x0f\x1b[0m\x1b[H\x1b[2J";
-  for (int row = 0; row < t.rows(); ++row) {
-    out += "\x1b[";
-    append_uint(out, static_cast<uint64_t>(row) + 1);
-    out += ";1H";
-    append_ansi_row(out, t, row);
-  }
-  const term::Cursor cur = t.cursor();
-  out += "\x1b[";
-  append_uint(out, static_cast<uint64_t>(cur.row) + 1);
-  out += ';';
-  append_uint(out, static_cast<uint64_t>(cur.col) + 1);
-  out += 'H';
-  out += cur.visible ? "\x1b[?25h" : "\x1b[?25l";
+  // Back on the primary buffer first (a repaint may come while an earlier moment showed the
+  // alternate one), with the scroll region and charsets the redraw relies on; then the screen
+  // as tapconv's time windows start (both buffers when the alternate one is shown, so the
+  // recording's own later switch back finds the primary screen right).
+  std::string out = "\x1b[?1049l\x1b[r\x1b(B\x1b)0\x0f";
+  out += term::redraw_screen(t);
   return out;
 }
 

@@ -38,8 +38,9 @@ std::string render_text(const term::Terminal& terminal);
 // The same rows with SGR sequences that reproduce every cell's attributes exactly; the pen is
 // reset at the end of each row that changed it.
 std::string render_ansi(const term::Terminal& terminal);
-// Repaints a real terminal to show `terminal`: switches buffer, clears, draws every row at its
-// position, places the cursor and sets its visibility (the player's seeks).
+// Repaints a real terminal to show `terminal` (the player's seeks): back to the primary
+// buffer, then tap::term::redraw_screen (the primary screen, the alternate one over it when
+// shown, the cursor and its visibility).
 std::string render_ansi_repaint(const term::Terminal& terminal);
 // A self-contained HTML page (inline CSS, no scripts, no external resources).
 std::string render_html(const term::Terminal& terminal, const RenderContext& context);

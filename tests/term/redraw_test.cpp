@@ -4,13 +4,11 @@
 
 #include <random>
 
-#include "screen_redraw.hpp"
+#include "tap/term/redraw.hpp"
 
-namespace tap::convert {
+namespace tap::term {
 namespace {
 
-using term::Buffer;
-using term::Terminal;
 
 // Everything a redraw promises: size, shown buffer, cursor, title, the primary screen (and the
 // alternate one when shown), each cell's characters and pen (blank cells only by their pen's
@@ -32,7 +30,9 @@ void expect_same_view(const Terminal& want, const Terminal& got, const std::stri
         orphan |= want.cell(b, r, c).width == 0 && (c == 0 || want.cell(b, r, c - 1).width != 2);
         orphan |= want.cell(b, r, c).width == 2 && (c + 1 == want.cols() || want.cell(b, r, c + 1).width != 0);
       }
-      if (!orphan) ASSERT_EQ(got.row_text(b, r), want.row_text(b, r)) << what << ": buffer " << int(b) << " row " << r;
+      if (!orphan) {
+        ASSERT_EQ(got.row_text(b, r), want.row_text(b, r)) << what << ": buffer " << int(b) << " row " << r;
+      }
       // A wrap into a row that has nothing to draw is not redrawn.
       bool next_drawn = false;
       for (int c = 0; r + 1 < want.rows() && c < want.cols(); ++c) {
@@ -116,4 +116,4 @@ TEST(ScreenRedraw, RandomScreensRedrawTheSame) {
 }
 
 }  // namespace
-}  // namespace tap::convert
+}  // namespace tap::term

@@ -1,16 +1,12 @@
-#include "screen_redraw.hpp"
+#include "tap/term/redraw.hpp"
 
 #include <algorithm>
 
 #include "tap/support/cell_encoding.hpp"
 
-namespace tap::convert {
+namespace tap::term {
 namespace {
 
-using term::Buffer;
-using term::Cell;
-using term::Color;
-using term::Pen;
 
 void append_uint(std::string& out, unsigned v) {
   char digits[10];
@@ -59,7 +55,7 @@ bool empty_cell(const Cell& c) {
 
 // Columns of `row` to write: up to its last cell that shows something, or the whole row when
 // it continues on the next (writing the last column is what makes the autowrap).
-int drawn_width(const term::Terminal& t, Buffer b, int row) {
+int drawn_width(const Terminal& t, Buffer b, int row) {
   if (t.row_continues(b, row)) return t.cols();
   int end = t.cols();
   while (end > 0 && empty_cell(t.cell(b, row, end - 1))) --end;
@@ -68,7 +64,7 @@ int drawn_width(const term::Terminal& t, Buffer b, int row) {
 
 // Draws the rows of buffer `b` from the top-left corner of a cleared screen. Returns with the
 // cursor after the last row drawn.
-void append_rows(std::string& out, const term::Terminal& t, Buffer b, Pen& pen) {
+void append_rows(std::string& out, const Terminal& t, Buffer b, Pen& pen) {
   int last = t.rows() - 1;
   while (last >= 0 && drawn_width(t, b, last) == 0) --last;
   for (int row = 0; row <= last; ++row) {
@@ -115,7 +111,7 @@ void append_cup(std::string& out, int row, int col) {
 
 }  // namespace
 
-std::string redraw_screen(const term::Terminal& t) {
+std::string redraw_screen(const Terminal& t) {
   std::string out = "\x1b[0m\x1b[H\x1b[2J";
   if (!t.title().empty()) {
     // The title came from the recording: no control may end the OSC early or start another.
@@ -138,10 +134,10 @@ std::string redraw_screen(const term::Terminal& t) {
     append_rows(out, t, Buffer::alternate, pen);
   }
   if (!(pen == Pen{})) out += "\x1b[0m";
-  const term::Cursor cur = t.cursor();
+  const Cursor cur = t.cursor();
   append_cup(out, cur.row, cur.col);
   if (!cur.visible) out += "\x1b[?25l";
   return out;
 }
 
-}  // namespace tap::convert
+}  // namespace tap::term

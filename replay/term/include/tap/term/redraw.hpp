@@ -1,12 +1,13 @@
 // The bytes that draw a terminal's screen on a blank terminal of its size: what a part cut
-// from the middle of a recording starts with (docs/convert.md §Time windows).
+// from the middle of a recording starts with (docs/convert.md §Time windows), and what
+// tapplay paints after a jump (docs/tapplay.md).
 #pragma once
 
 #include <string>
 
 #include "tap/term/terminal.hpp"
 
-namespace tap::convert {
+namespace tap::term {
 
 // Styles and text go through tap::support's cell encoder (the one tapplay and `tap` render
 // with). Clears the screen, then draws the title, the primary screen (rows with their colours and
@@ -15,6 +16,6 @@ namespace tap::convert {
 // visibility). Played on a blank terminal of the same size, the result shows what `t` shows.
 // What tap::term's API does not expose is not set: scroll region, modes (origin, autowrap,
 // keypad, mouse, bracketed paste), charsets, tab stops, the saved cursor, the current pen.
-std::string redraw_screen(const term::Terminal& t);
+std::string redraw_screen(const Terminal& t);
 
-}  // namespace tap::convert
+}  // namespace tap::term
