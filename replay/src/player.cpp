@@ -76,7 +76,6 @@ class Player {
   std::optional<bool> has_keyframes_;
   std::optional<format::Event> pending_;
   Nanos now_ = 0;
-  uint64_t consumed_seq_ = 0;
   int64_t deadline_ = 0;
   bool paused_ = false;
   bool step_ = false;
@@ -207,7 +206,6 @@ Result<void> Player::seek_to(Nanos target) {
   if (interactive_) TAP_CHECK(emit(render_ansi_repaint(pos.terminal)));
   model_ = std::move(pos.terminal);
   pending_ = std::move(pos.pending);
-  consumed_seq_ = rec_.reader().next_seq();
   now_ = target;
   deadline_ = monotonic_ns();
   return {};
@@ -334,30 +332,15 @@ Result<Wake> Player::wait_until(int64_t deadline) {
   return Wake::quit;
 }
 
-// At the end of the current file: wait for more (--follow) or move to the session's next
-// segment. True when there is more to play.
+// At the end of what has been written so far: with --follow, wait and take in what was appended
+// (the session reader crosses into a new segment itself). True when there is more to play.
 Result<bool> Player::advance_source() {
-  if (auto next = rec_.next_segment()) {
-    TAP_TRY(Recording seg, Recording::open(next->string()));
-    rec_ = std::move(seg);
-    index_.reset();
-    has_keyframes_.reset();
-    consumed_seq_ = 0;
-    now_ = 0;
-    return true;
-  }
   if (!opt_.follow || rec_.in_memory() || rec_.reader().status().complete) return false;
   TAP_TRY(Wake w, wait_until(monotonic_ns() + int64_t{kFollowPollMs} * 1'000'000));
   if (w == Wake::quit) return false;
   if (w == Wake::seeked) return true;
-  TAP_TRY(auto reader, rec_.reopen());
-  TAP_CHECK(reader->seek(now_));
-  while (reader->next_seq() < consumed_seq_) {
-    TAP_TRY(const format::Event* ev, reader->next());
-    if (ev == nullptr) break;
-  }
-  rec_.reset_reader(std::move(reader));
-  index_.reset();
+  TAP_TRY(bool grew, rec_.refresh());
+  if (grew) index_.reset();  // its marks end where the recording did
   return true;
 }
 
@@ -383,7 +366,6 @@ Result<PlayResult> Player::run() {
           if (!more) break;
           continue;
         }
-        consumed_seq_ = rec_.reader().next_seq();
       }
       if (opt_.speed > 0) {
         Nanos delay = std::max<Nanos>(ev->time - now_, 0);

@@ -9,24 +9,13 @@
 #include <vector>
 
 #include "tap/convert/cast_reader.hpp"
+#include "tap/format/segments.hpp"
 #include "tap/format/session_writer.hpp"
+#include "tap/replay/replay_index.hpp"
 #include "tap/term/keyframer.hpp"
 
 namespace tap::replay {
 namespace {
-
-// NAME.tap or NAME.segK.tap → NAME.
-std::string session_stem(const std::filesystem::path& path) {
-  std::string name = path.filename().string();
-  if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tap") == 0) name.resize(name.size() - 4);
-  const size_t seg = name.rfind(".seg");
-  if (seg != std::string::npos && seg + 4 < name.size() &&
-      std::all_of(name.begin() + static_cast<long>(seg) + 4, name.end(),
-                  [](char c) { return c >= '0' && c <= '9'; })) {
-    name.resize(seg);
-  }
-  return name;
-}
 
 // Streams a decoder's events into a .tap (with keyframes by tap::term's rule) in a temporary
 // file, and returns that file's bytes.
@@ -85,6 +74,16 @@ Result<Imported> import_to_tap(convert::Decoder& decoder) {
   return imported;
 }
 
+// The session `path` belongs to, every segment of it as one stream (a new one too, on
+// refresh()); a later segment cut off from segment 0 is read alone (session_files()).
+Result<std::unique_ptr<format::SessionReader>> open_file(const std::string& path) {
+  const std::vector<std::filesystem::path> files = format::segment_paths(path);
+  if (std::find(files.begin(), files.end(), std::filesystem::path(path)) == files.end()) {
+    return format::SessionReader::open(path);
+  }
+  return format::SessionReader::open_session(path);
+}
+
 }  // namespace
 
 RecordingArg split_recording_arg(std::string_view arg) {
@@ -140,9 +139,8 @@ Result<Recording> Recording::open(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) {
     return fail(ErrorKind::invalid_argument, path + ": is a directory");
   }
-  TAP_TRY(rec.reader_, format::SessionReader::open(path));
-  rec.size_ = std::filesystem::file_size(path, ec);
-  if (ec) rec.size_ = 0;
+  TAP_TRY(rec.reader_, open_file(path));
+  rec.size_ = rec.session_bytes();
   return rec;
 }
 
@@ -158,45 +156,27 @@ Result<void> Recording::hold_import(convert::Decoder& decoder) {
 
 Result<std::unique_ptr<format::SessionReader>> Recording::reopen() const {
   if (stdin_bytes_) return format::SessionReader::open_buffer(*stdin_bytes_);
-  return format::SessionReader::open(path_);
+  return open_file(path_);
 }
 
-void Recording::reset_reader(std::unique_ptr<format::SessionReader> reader) {
-  reader_ = std::move(reader);
-  std::error_code ec;
-  if (!stdin_bytes_) {
-    const uint64_t size = std::filesystem::file_size(path_, ec);
-    if (!ec) size_ = size;
-  }
+Result<bool> Recording::refresh() {
+  if (stdin_bytes_) return false;
+  TAP_TRY(bool grew, reader_->refresh());
+  if (grew) size_ = session_bytes();
+  return grew;
 }
 
-std::optional<std::filesystem::path> Recording::next_segment() const {
-  if (stdin_bytes_) return std::nullopt;
-  const std::filesystem::path self(path_);
-  const std::string stem = session_stem(self);
-  std::filesystem::path dir = self.parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  std::vector<std::filesystem::path> candidates;
-  for (auto it = std::filesystem::directory_iterator(dir, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.size() > stem.size() + 4 && name.compare(0, stem.size() + 4, stem + ".seg") == 0 &&
-        name.size() > 4 && name.compare(name.size() - 4, 4, ".tap") == 0) {
-      candidates.push_back(it->path());
-    }
+uint64_t Recording::session_bytes() const {
+  // The files the reader spans: the first segment_count() of the session's segment files.
+  const std::vector<std::filesystem::path> paths = session_files(path_);
+  const size_t n = std::min(paths.size(), reader_->segment_count());
+  uint64_t total = 0;
+  for (size_t k = 0; k < n; ++k) {
+    std::error_code ec;
+    const uint64_t size = std::filesystem::file_size(paths[k], ec);
+    if (!ec) total += size;
   }
-  std::sort(candidates.begin(), candidates.end());
-  for (const auto& candidate : candidates) {
-    auto reader = format::SessionReader::open(candidate);
-    if (!reader.ok()) continue;
-    const format::SessionInfo& next = (*reader)->info();
-    if (next.previous && next.previous->previous_file_id == info().file_id &&
-        next.session_id == info().session_id) {
-      return candidate;
-    }
-  }
-  return std::nullopt;
+  return total;
 }
 
 }  // namespace tap::replay

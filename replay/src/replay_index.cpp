@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "tap/format/segments.hpp"
 #include "tap/support/log.hpp"
 #include "tap/term/keyframer.hpp"
 
@@ -112,6 +113,12 @@ std::string_view mark_kind_name(Mark::Kind kind) {
   return "marker";
 }
 
+std::vector<std::filesystem::path> session_files(const std::filesystem::path& recording) {
+  std::vector<std::filesystem::path> files = format::segment_paths(recording);
+  if (std::find(files.begin(), files.end(), recording) == files.end()) return {recording};
+  return files;
+}
+
 Result<ReplayIndex> ReplayIndex::build(format::SessionReader& reader, const BuildOptions& options) {
   ReplayIndex index;
   TAP_CHECK(reader.seek(0));
@@ -180,26 +187,33 @@ std::optional<std::filesystem::path> ReplayIndex::cache_dir() {
   return std::nullopt;
 }
 
-std::string ReplayIndex::cache_name(const format::SessionInfo& info, uint64_t file_size) {
+std::string ReplayIndex::cache_name(const format::SessionInfo& info, uint64_t bytes,
+                                    size_t segments) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string name;
   for (uint8_t b : info.file_id) {
     name += kHex[b >> 4];
     name += kHex[b & 15];
   }
-  return name + "-" + std::to_string(file_size) + ".tapidx";
+  return name + "-" + std::to_string(bytes) + "-" + std::to_string(segments) + ".tapidx";
 }
 
 Result<ReplayIndex> ReplayIndex::load_or_build(const std::filesystem::path& recording,
                                                format::SessionReader& reader,
                                                bool need_keyframes) {
+  // Event numbers (and so the cached keyframes) count over every segment the reader spans:
+  // the entry is named after all of them, so a new segment or a longer one gets a new entry.
+  const std::vector<std::filesystem::path> paths = session_files(recording);
+  const size_t segments = std::min(paths.size(), reader.segment_count());
   std::error_code ec;
-  const uint64_t size = std::filesystem::file_size(recording, ec);
+  uint64_t size = 0;
+  for (size_t k = 0; k < segments && !ec; ++k) size += std::filesystem::file_size(paths[k], ec);
   const auto dir = cache_dir();
-  const bool cacheable = !ec && size >= kCacheMinBytes && dir.has_value();
+  const bool cacheable = !ec && segments == reader.segment_count() && size >= kCacheMinBytes &&
+                         dir.has_value();
   std::filesystem::path path;
   if (cacheable) {
-    path = *dir / cache_name(reader.info(), size);
+    path = *dir / cache_name(reader.info(), size, segments);
     if (std::filesystem::exists(path, ec)) {
       auto loaded = load(path);
       if (loaded.ok() && (!need_keyframes || loaded->has_keyframes())) return loaded;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "require.hpp"
+#include "tap/format/segments.hpp"
 #include "tap/format/session_writer.hpp"
 #include "tap/term/keyframer.hpp"
 
@@ -91,10 +92,12 @@ std::vector<Event> scrolling_events(size_t bytes, int seconds, uint32_t seed) {
   return ev;
 }
 
-void write_session(const std::filesystem::path& path, const std::vector<Event>& events,
-                   size_t keyframe_bytes, bool finish, uint8_t id) {
+namespace {
+
+void write_with_info(const std::filesystem::path& path, const SessionInfo& info,
+                     const std::vector<Event>& events, size_t keyframe_bytes, bool finish) {
   std::filesystem::remove(path);
-  auto writer = SessionWriter::create(path, sample_info(id));
+  auto writer = SessionWriter::create(path, info);
   ASSERT_TRUE(writer.ok()) << writer.error().what();
   std::optional<term::KeyframingWriter> kfw;
   if (keyframe_bytes > 0) {
@@ -121,6 +124,26 @@ void write_session(const std::filesystem::path& path, const std::vector<Event>& 
     auto r = (*writer)->flush();
     ASSERT_TRUE(r.ok()) << r.error().what();
   }
+}
+
+}  // namespace
+
+void write_session(const std::filesystem::path& path, const std::vector<Event>& events,
+                   size_t keyframe_bytes, bool finish, uint8_t id) {
+  write_with_info(path, sample_info(id), events, keyframe_bytes, finish);
+}
+
+void write_next_segment(const std::filesystem::path& previous, uint32_t k,
+                        const std::vector<Event>& events, size_t keyframe_bytes, bool finish,
+                        uint8_t id) {
+  auto link = format::link_to(previous);
+  ASSERT_TRUE(link.ok()) << link.error().what();
+  SessionInfo info = sample_info(id);
+  info.file_id[15] = static_cast<uint8_t>(0x80 + k);
+  info.segment = k;
+  info.previous = *link;
+  write_with_info(format::segment_path(format::segment_base(previous), k), info, events,
+                  keyframe_bytes, finish);
 }
 
 std::string output_bytes(const std::vector<Event>& events) {

@@ -31,6 +31,12 @@ std::vector<format::Event> scrolling_events(size_t bytes, int seconds, uint32_t 
 void write_session(const std::filesystem::path& path, const std::vector<format::Event>& events,
                    size_t keyframe_bytes = 0, bool finish = true, uint8_t id = 1);
 
+// Writes segment `k` of the session `previous` (a segment left without END) belongs to, beside
+// it and linked to it as the recorder does after a restart; `events` are in session time.
+void write_next_segment(const std::filesystem::path& previous, uint32_t k,
+                        const std::vector<format::Event>& events, size_t keyframe_bytes = 0,
+                        bool finish = true, uint8_t id = 1);
+
 // The output bytes of `events`, concatenated.
 std::string output_bytes(const std::vector<format::Event>& events);
 

@@ -156,7 +156,7 @@ TEST(ReplayIndex, CachesLargeRecordingsUnderXdgCacheHome) {
   ASSERT_GE(std::filesystem::file_size(dir / "big.tap"), ReplayIndex::kCacheMinBytes);
   auto index = ReplayIndex::load_or_build(dir / "big.tap", **reader, true);
   ASSERT_TRUE(index.ok()) << index.error().what();
-  const auto name = ReplayIndex::cache_name((*reader)->info(), std::filesystem::file_size(dir / "big.tap"));
+  const auto name = ReplayIndex::cache_name((*reader)->info(), std::filesystem::file_size(dir / "big.tap"), 1);
   EXPECT_TRUE(std::filesystem::exists(dir / "cache" / "tap" / name));
   EXPECT_TRUE(index->has_keyframes());
   // The same recording grown: its new entry replaces the old one.
@@ -167,7 +167,7 @@ TEST(ReplayIndex, CachesLargeRecordingsUnderXdgCacheHome) {
   ASSERT_TRUE(ReplayIndex::load_or_build(dir / "big.tap", **grown, true).ok());
   EXPECT_FALSE(std::filesystem::exists(stale));
   EXPECT_TRUE(std::filesystem::exists(
-      dir / "cache" / "tap" / ReplayIndex::cache_name((*grown)->info(), std::filesystem::file_size(dir / "big.tap"))));
+      dir / "cache" / "tap" / ReplayIndex::cache_name((*grown)->info(), std::filesystem::file_size(dir / "big.tap"), 1)));
   ::unsetenv("XDG_CACHE_HOME");
 }
 

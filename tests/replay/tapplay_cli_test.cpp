@@ -8,6 +8,7 @@
 #include "require.hpp"
 #include "sample_session.hpp"
 #include "tap/format/session_writer.hpp"
+#include "tap/replay/replay_index.hpp"
 
 namespace tap::replay {
 namespace {
@@ -220,20 +221,124 @@ TEST_F(TapplayCli, ReportsUsageErrors) {
   EXPECT_NE(h.out.find("--idle-limit"), std::string::npos);
 }
 
-TEST_F(TapplayCli, FollowsTheSessionIntoItsNextSegment) {
-  auto first = sample_events();
-  first.pop_back();
-  write_session(dir_ / "s.tap", first, 0, /*finish=*/false, 1);
-  // The second segment names the first one.
+// Segment 0 cut by a crash at 10 s, segment 1 after the recorder came back at 12 s (its gap
+// record first, as taprec writes it), and the same events in one file to compare with.
+struct TwoSegments {
+  std::vector<format::Event> first, second, all;
+};
+
+TwoSegments write_two_segments(const std::filesystem::path& dir) {
+  TwoSegments s;
+  s.first = sample_events();
+  s.first.pop_back();  // no END: the recorder stopped here
+  s.second.push_back({12 * kSecond, format::Gap{format::Stream::output, 0, 900, 3,
+                                                format::Gap::Reason::recorder_down}});
+  for (int i = 0; i < 6; ++i) {
+    s.second.push_back({12 * kSecond + i * 500'000'000LL,
+                        format::Output{"after restart " + std::to_string(i) + "\r\n"}});
+  }
+  s.second.push_back({15 * kSecond, format::SessionEnd{format::SessionEnd::Reason::closed, 0}});
+  write_session(dir / "s.tap", s.first, 0, /*finish=*/false);
+  write_next_segment(dir / "s.tap", 1, s.second);
+  s.all = s.first;
+  s.all.insert(s.all.end(), s.second.begin(), s.second.end());
+  write_session(dir / "one.tap", s.all, 0, true, 3);
+  return s;
+}
+
+TEST_F(TapplayCli, PlaysTheWholeSessionFromAnyOfItsSegments) {
+  const TwoSegments s = write_two_segments(dir_);
+  for (const std::string f : {"s.tap", "s.seg1.tap"}) {
+    auto r = tapplay("--speed 0 " + (dir_ / f).string());
+    ASSERT_EQ(r.exit_code, 0) << f << ": " << r.err;
+    EXPECT_EQ(r.err, "") << f;
+    EXPECT_EQ(r.out, output_bytes(s.first) + output_bytes(s.second)) << f;
+  }
+}
+
+TEST_F(TapplayCli, RendersATimeInALaterSegmentGivenTheFirstSegmentsPath) {
+  write_two_segments(dir_);
+  // In segment 0, in the downtime between the two, in segment 1 and at the end: the screen is
+  // the one the same events in a single file give.
+  for (const std::string t : {"4", "11", "13.2", "end"}) {
+    for (const std::string format : {"text", "json"}) {
+      auto joined = tapplay((dir_ / "s.tap").string() + " --at " + t + " --format " + format);
+      auto single = tapplay((dir_ / "one.tap").string() + " --at " + t + " --format " + format);
+      ASSERT_EQ(joined.exit_code, 0) << t << ": " << joined.err;
+      ASSERT_EQ(single.exit_code, 0) << t << ": " << single.err;
+      EXPECT_EQ(joined.out, single.out) << "at " << t << " " << format;
+    }
+  }
+  auto at = tapplay((dir_ / "s.tap").string() + "@13.2");
+  ASSERT_EQ(at.exit_code, 0) << at.err;
+  EXPECT_NE(at.out.find("after restart 2\n"), std::string::npos) << at.out;
+  EXPECT_EQ(at.out.find("after restart 3"), std::string::npos) << at.out;
+}
+
+TEST_F(TapplayCli, SeeksALargeSessionThroughItsCacheAcrossSegments) {
+  // No keyframes in the files: the replay cache builds them, numbered over the whole session.
+  auto events = scrolling_events(2400 * 1024, 20);
+  std::vector<format::Event> first, second;
+  for (const auto& e : events) {
+    if (e.get<format::SessionEnd>()) continue;
+    (e.time < 10 * kSecond ? first : second).push_back(e);
+  }
+  second.push_back({20 * kSecond, format::SessionEnd{format::SessionEnd::Reason::closed, 0}});
+  write_session(dir_ / "big.tap", first, 0, /*finish=*/false);
+  write_next_segment(dir_ / "big.tap", 1, second);
+  std::vector<format::Event> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  write_session(dir_ / "one.tap", all, 0, true, 3);
+  ASSERT_GE(std::filesystem::file_size(dir_ / "big.tap") +
+                std::filesystem::file_size(dir_ / "big.seg1.tap"),
+            ReplayIndex::kCacheMinBytes);
+  for (const std::string t : {"15.5", "19", "3"}) {
+    auto joined = tapplay((dir_ / "big.tap").string() + " --at " + t);
+    auto single = tapplay((dir_ / "one.tap").string() + " --at " + t);
+    ASSERT_EQ(joined.exit_code, 0) << joined.err;
+    ASSERT_EQ(single.exit_code, 0) << single.err;
+    EXPECT_EQ(joined.err, "");
+    EXPECT_EQ(joined.out, single.out) << "at " << t;
+  }
+  // One cache entry for the session, named after its two files.
+  size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "cache" / "tap")) {
+    const std::string name = e.path().filename().string();
+    if (name.find("-2.tapidx") != std::string::npos) ++entries;
+  }
+  EXPECT_EQ(entries, 1u);
+}
+
+TEST_F(TapplayCli, StopsAtABrokenSegmentLinkWithOneErrorLine) {
+  const TwoSegments s = write_two_segments(dir_);
+  // A segment 1 whose link names no seal segment 0 holds.
+  std::filesystem::remove(dir_ / "s.seg1.tap");
   auto info = sample_info(2);
   info.segment = 1;
   info.previous = format::SegmentLink{sample_info(1).file_id, {}, 0};
   auto writer = format::SessionWriter::create(dir_ / "s.seg1.tap", info);
   ASSERT_TRUE(writer.ok()) << writer.error().what();
-  ASSERT_TRUE((*writer)->append({0, format::Output{"second segment\r\n"}}).ok());
+  ASSERT_TRUE((*writer)->append({12 * kSecond, format::Output{"forged\r\n"}}).ok());
   ASSERT_TRUE((*writer)->finish({format::SessionEnd::Reason::closed, 0}).ok());
   auto r = tapplay("--speed 0 " + (dir_ / "s.tap").string());
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, output_bytes(s.first));
+  EXPECT_TRUE(one_error_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find("segment link"), std::string::npos) << r.err;
+}
+
+TEST_F(TapplayCli, FollowsTheSessionIntoASegmentStartedWhilePlaying) {
+  auto first = sample_events();
+  first.pop_back();
+  write_session(dir_ / "s.tap", first, 0, /*finish=*/false);
+  RunResult r;
+  std::thread player([&] { r = tapplay("--follow --speed 0 " + (dir_ / "s.tap").string()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  write_next_segment(dir_ / "s.tap", 1,
+                     {{12 * kSecond, format::Output{"second segment\r\n"}},
+                      {13 * kSecond, format::SessionEnd{format::SessionEnd::Reason::closed, 0}}});
+  player.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, output_bytes(first) + "second segment\r\n");
 }
 

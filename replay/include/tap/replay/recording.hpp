@@ -1,5 +1,7 @@
-// A recording named on the command line: a .tap file, `-` (standard input, read into memory),
-// and the later segments of its session (`NAME.segK.tap` beside it whose header links back).
+// A recording named on the command line: a .tap file, `-` (standard input, read into memory).
+// A file is read with every segment of its session (`NAME.tap`, `NAME.segK.tap` beside it,
+// each linking the one before: format::SessionReader::open_session), as one stream whose times
+// and event numbers run over the whole session.
 // An asciicast (v1/v2/v3) file or stream is read through tap::convert's decoder and held in
 // memory as a .tap with keyframes, so it plays and seeks like a recording.
 #pragma once
@@ -38,25 +40,24 @@ class Recording {
   bool in_memory() const { return stdin_bytes_ != nullptr; }
   // Converted from another format on open ("asciicast v2"), else empty.
   const std::string& imported_from() const { return imported_from_; }
-  // Bytes in the file (or read from stdin) when opened.
+  // Bytes in the session's files (or read from stdin) when opened or last refreshed.
   uint64_t size() const { return size_; }
   format::SessionReader& reader() { return *reader_; }
   const format::SessionInfo& info() const { return reader_->info(); }
 
-  // A second, independent reader of the same bytes (index builds, --follow re-reads).
+  // A second, independent reader of the same session (index builds, probes).
   Result<std::unique_ptr<format::SessionReader>> reopen() const;
+  // Takes in what was appended since (a new segment included) without reopening: the reader
+  // continues after the last event it returned. Whether anything new was found.
+  Result<bool> refresh();
   // The source of an import was damaged here (everything before it was kept).
   const std::optional<Error>& import_fault() const { return import_fault_; }
 
-  // Replaces the reader (after reopen()).
-  void reset_reader(std::unique_ptr<format::SessionReader> reader);
-
-  // The next segment of this session: a `.segK.tap` file in the same directory whose header
-  // links to this file. Not found: nullopt.
-  std::optional<std::filesystem::path> next_segment() const;
 
  private:
   Result<void> hold_import(convert::Decoder& decoder);
+  // Bytes in the segment files the reader spans.
+  uint64_t session_bytes() const;
 
   std::string path_;
   std::shared_ptr<const std::string> stdin_bytes_;  // the .tap bytes when held in memory

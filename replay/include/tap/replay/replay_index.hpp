@@ -3,8 +3,9 @@
 // the largest size, and — for a recording without keyframes — keyframes built with
 // tap::term::Keyframer, so `--at T` costs one keyframe interval instead of the whole file.
 //
-// Cache files live in $XDG_CACHE_HOME/tap (else ~/.cache/tap), named after the recording's
-// file id and size, so a recording that grows or is replaced gets a new entry. A cache file is
+// Cache files live in $XDG_CACHE_HOME/tap (else ~/.cache/tap), named after the session's first
+// file id, the bytes in all its segment files and their count, so a recording that grows,
+// gains a segment or is replaced gets a new entry. A cache file is
 // untrusted like any input: a damaged one is ignored and rebuilt, never trusted blindly.
 #pragma once
 
@@ -40,6 +41,11 @@ struct Mark {
 
 std::string_view mark_kind_name(Mark::Kind kind);
 
+// The files of the session `recording` belongs to, in order, as SessionReader::open_session reads
+// them. A later segment cut off from segment 0 (a segment between is missing) is only itself:
+// it is read alone (SessionReader::open), not as segment 0's session.
+std::vector<std::filesystem::path> session_files(const std::filesystem::path& recording);
+
 struct WriterAt {
   format::Nanos time = 0;
   format::WriterChange writer;
@@ -66,7 +72,7 @@ class ReplayIndex {
   // One pass over `reader` from its start (it is left at the end).
   static Result<ReplayIndex> build(format::SessionReader& reader, const BuildOptions& options);
 
-  // Loads the cache entry of a recording, or builds it (and stores it when the cache directory
+  // Loads the cache entry of a recording (`reader` reads its session: open_session), or builds it (and stores it when the cache directory
   // is writable and the recording is large enough to be worth it). Never fails because of the
   // cache: a cache problem is a warning and the index is built in memory.
   static Result<ReplayIndex> load_or_build(const std::filesystem::path& recording,
@@ -74,7 +80,8 @@ class ReplayIndex {
 
   // $XDG_CACHE_HOME/tap, else $HOME/.cache/tap.
   static std::optional<std::filesystem::path> cache_dir();
-  static std::string cache_name(const format::SessionInfo& info, uint64_t file_size);
+  // `bytes` in `segments` segment files, `info` the first one's header.
+  static std::string cache_name(const format::SessionInfo& info, uint64_t bytes, size_t segments);
 
   const std::vector<Mark>& marks() const { return marks_; }
   const std::vector<WriterAt>& writers() const { return writers_; }
