@@ -14,7 +14,7 @@
 namespace tap::convert {
 
 // `path` "-": standard input, read whole (the reader needs to seek); `head`: bytes of it
-// already read.
+// already read. A file is read with every segment of its session, as one stream.
 Result<std::unique_ptr<Decoder>> open_tap_decoder(const std::string& path, std::string head = {});
 // Writes a new .tap at `path` (which must not exist), marked imported, with fresh ids.
 std::unique_ptr<Encoder> make_tap_encoder(std::filesystem::path path, bool keyframes);

@@ -11,7 +11,10 @@
 #include "corpus_util.hpp"
 #include "tap/convert/cast_reader.hpp"
 #include "tap/term/terminal.hpp"
+#include "tap/format/segments.hpp"
 #include "tap/format/session_reader.hpp"
+#include "tap/format/session_writer.hpp"
+#include "tap/term/keyframer.hpp"
 
 namespace tap::convert::test {
 namespace {
@@ -377,6 +380,101 @@ TEST(TapconvCli, TapThroughV2AndV3AndBackKeepsOutputInputResizesAndTimes) {
     // And the end of the session.
     std::string a = read_file(d / "s.jsonl"), b = read_file(d / (v + ".jsonl"));
     EXPECT_EQ(b.substr(b.rfind("{\"t\":")).substr(0, 20), a.substr(a.rfind("{\"t\":")).substr(0, 20)) << v;
+  }
+}
+
+// A session the recorder restarted in: segment 0 (40x10, lines from 0 s to 10 s, keyframes
+// every KiB of output, cut without END), segment 1 from 12 s with the recorder's gap record
+// first; and the same events in one file without keyframes, to compare with.
+void write_two_segments(const fs::path& d) {
+  format::SessionInfo info;
+  for (int i = 0; i < 16; ++i) {
+    info.session_id[i] = static_cast<uint8_t>(0x30 + i);
+    info.file_id[i] = static_cast<uint8_t>(0x60 + i);
+  }
+  info.start_wall_ns = 1'795'435'200'000'000'000;
+  info.host_name = "web1";
+  info.recorder = "tapconv test";
+  std::vector<format::Event> first = {{0, format::Resize{40, 10}}}, second;
+  for (int i = 0; i < 200; ++i)
+    first.push_back({i * 50'000'000LL, format::Output{"\x1b[1mseg0\x1b[0m line " + std::to_string(i) + "\r\n"}});
+  second.push_back({12'000'000'000LL, format::Gap{format::Stream::output, 0, 900, 3, format::Gap::Reason::recorder_down}});
+  for (int i = 0; i < 100; ++i)
+    second.push_back({12'000'000'000LL + i * 50'000'000LL, format::Output{"seg1 line " + std::to_string(i) + "\r\n"}});
+  const format::SessionEnd end{format::SessionEnd::Reason::closed, 0};
+  {
+    auto w = format::SessionWriter::create(d / "s.tap", info);
+    ASSERT_TRUE(w.ok()) << w.error().what();
+    term::KeyframeRule rule;
+    rule.output_bytes = 1024;
+    term::KeyframingWriter kw(**w, rule);
+    for (const auto& e : first) {
+      ASSERT_TRUE(kw.append(e).ok());
+      ASSERT_TRUE((*w)->tick(e.time).ok());
+    }
+    ASSERT_TRUE((*w)->flush().ok());  // the recorder stopped here
+  }
+  auto link = format::link_to(d / "s.tap");
+  ASSERT_TRUE(link.ok()) << link.error().what();
+  format::SessionInfo next = info;
+  next.file_id[0] = 0x99;
+  next.segment = 1;
+  next.previous = *link;
+  {
+    auto w = format::SessionWriter::create(d / "s.seg1.tap", next);
+    ASSERT_TRUE(w.ok()) << w.error().what();
+    for (const auto& e : second) ASSERT_TRUE((*w)->append(e).ok());
+    ASSERT_TRUE((*w)->finish(end).ok());
+  }
+  auto w = format::SessionWriter::create(d / "one.tap", info);
+  ASSERT_TRUE(w.ok()) << w.error().what();
+  for (const auto* part : {&first, &second})
+    for (const auto& e : *part) ASSERT_TRUE((*w)->append(e).ok());
+  ASSERT_TRUE((*w)->finish(end).ok());
+}
+
+TEST(TapconvCli, ASessionInTwoSegmentsConvertsWholeFromItsFirstFile) {
+  fs::path d = scratch_dir();
+  write_two_segments(d);
+  auto r = conv(d, "s.tap s.jsonl && " + tapconv() + " one.tap one.jsonl");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const std::string jsonl = read_file(d / "s.jsonl");
+  // Every output of both segments at its session time, as the single file has them.
+  const auto got = io_lines(jsonl);
+  EXPECT_EQ(got, io_lines(read_file(d / "one.jsonl")));
+  EXPECT_EQ(got.size(), 1u + 200u + 100u);
+  // The downtime between the segments is in it: the gap record, at the restart.
+  EXPECT_NE(jsonl.find("\"kind\":\"gap\""), std::string::npos) << jsonl.substr(0, 400);
+  EXPECT_NE(jsonl.find("recorder-down"), std::string::npos);
+  // asciicast v2 has no place for the gap (tapconv says so); the output of segment 1 is there.
+  r = conv(d, "s.tap s.cast");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "tapconv: warning: 1 events asciicast v2 cannot hold were left out (see docs/convert.md)\n");
+  const std::string cast = read_file(d / "s.cast");
+  EXPECT_NE(cast.find("[12.000000, \"o\", \"seg1 line 0\\r\\n\"]"), std::string::npos);
+  EXPECT_NE(cast.find("seg1 line 99"), std::string::npos);
+  EXPECT_NE(cast.find("\"duration\": 16.950000"), std::string::npos) << cast.substr(0, 200);
+}
+
+TEST(TapconvCli, ACutInALaterSegmentStartsFromAKeyframeOfAnEarlierOne) {
+  fs::path d = scratch_dir();
+  write_two_segments(d);
+  fs::path tapplay = fs::path(tap::test::binary_dir()) / "bin" / "tapplay";
+  // In segment 0 (its own keyframe), in the downtime, and in segment 1 (the screen carries over
+  // from segment 0's last keyframe): what the single file without keyframes gives.
+  for (const std::string t : {"5.02", "11", "13.01"}) {
+    auto r = conv(d, "s.tap cut.cast --force --from-time " + t + " --to-time 16 && " + tapconv() +
+                         " one.tap cut-one.cast --force --from-time " + t + " --to-time 16");
+    ASSERT_EQ(r.status, 0) << t << ": " << r.err;
+    EXPECT_EQ(read_file(d / "cut.cast"), read_file(d / "cut-one.cast")) << t;
+    if (!fs::exists(tapplay)) continue;
+    int cols = 0, rows = 0;
+    term::Terminal screen(40, 10);
+    screen.feed(first_output(d / "cut.cast", &cols, &rows));
+    auto at = sh(d, quote(tapplay.string()) + " s.tap --at " + t + " --format text");
+    ASSERT_EQ(at.status, 0) << t << ": " << at.err;
+    EXPECT_EQ(screen_text(screen), at.out) << t;
   }
 }
 
