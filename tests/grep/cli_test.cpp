@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "require.hpp"
+#include "tap/format/segments.hpp"
 #include "tap/format/session_writer.hpp"
 #include "tap/support/time_spec.hpp"
 
@@ -311,6 +312,60 @@ TEST_F(Spool, AWrappedCommandIsOneLineAsTheDocsSay) {
             "wrapped.cast@0:00:03.500  ?  root@web1:/etc/firewall#\n");
   ToolRun hit = run({"-c", "-F", "iptables -F INPUT", "wrapped.cast"}, dir);
   EXPECT_EQ(hit.out, "wrapped.cast:1\n");
+}
+
+// A session the recorder restarted in: segment 0 cut at 5 s (no END), segment 1 from 12 s with
+// the gap record first. Returns segment 0's path.
+fs::path write_two_segments(const fs::path& dir, const format::SessionInfo& first) {
+  fs::create_directories(dir);
+  const fs::path seg0 = dir / "web1-20261123T120300Z-pts3-00000009.tap";
+  {
+    auto w = format::SessionWriter::create(seg0, first);
+    EXPECT_TRUE(w.ok()) << (w.ok() ? "" : w.error().what());
+    EXPECT_TRUE((*w)->append(Event{0, format::Resize{80, 24}}).ok());
+    EXPECT_TRUE((*w)->append(Event{kS, format::Output{"$ make\r\nbuilding\r\n"}}).ok());
+    EXPECT_TRUE((*w)->flush().ok());  // the recorder stopped here: no END
+  }
+  auto link = format::link_to(seg0);
+  EXPECT_TRUE(link.ok()) << (link.ok() ? "" : link.error().what());
+  format::SessionInfo next = first;
+  next.file_id[0] = 0x77;
+  next.segment = 1;
+  next.previous = *link;
+  auto w = format::SessionWriter::create(format::segment_path(format::segment_base(seg0), 1), next);
+  EXPECT_TRUE(w.ok()) << (w.ok() ? "" : w.error().what());
+  EXPECT_TRUE((*w)->append(Event{12 * kS, format::Gap{format::Stream::output, 40, 900, 3,
+                                                      format::Gap::Reason::recorder_down}}).ok());
+  EXPECT_TRUE((*w)->append(Event{12 * kS + 500 * kMs, format::Output{"$ needle after restart\r\n"}}).ok());
+  EXPECT_TRUE((*w)->finish(format::SessionEnd{format::SessionEnd::Reason::closed, 0}).ok());
+  return seg0;
+}
+
+TEST_F(Spool, ASessionInTwoSegmentsIsSearchedOnceByItsFirstFile) {
+  write_bob();
+  const fs::path seg0 = write_two_segments(root_ / "2026/11/23", info("web1", 3, 9));
+  const std::string name = "SPOOL/2026/11/23/web1-20261123T120300Z-pts3-00000009.tap";
+  // The line is in segment 1; the hit names segment 0 with the session's time, which is what
+  // `tapplay FILE@T` opens.
+  const std::string hit = name + "@0:00:12.500  ?  $ needle after restart\n";
+  ToolRun tree = run({"-F", "needle", root_.string()});
+  EXPECT_EQ(tree.code, 0) << tree.err;
+  EXPECT_EQ(tree.out, hit);
+  EXPECT_EQ(tree.err, "");
+  // Both files named, or only the later one: still the session once, by its first file.
+  const std::string seg1 = format::segment_path(format::segment_base(seg0), 1).string();
+  for (const std::vector<std::string>& files :
+       {std::vector<std::string>{seg0.string(), seg1}, {seg1, seg0.string()}, {seg1}}) {
+    std::vector<std::string> args = {"-F", "needle"};
+    args.insert(args.end(), files.begin(), files.end());
+    ToolRun r = run(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, hit) << files.size() << " files";
+  }
+  // Lines of both segments: one session, one count.
+  ToolRun count = run({"-c", "\\$", root_.string()});
+  EXPECT_NE(count.out.find(name + ":2\n"), std::string::npos) << count.out;
+  EXPECT_EQ(count.out.find("00000009"), count.out.rfind("00000009")) << count.out;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 namespace tap::grep {
 namespace {
@@ -58,6 +59,28 @@ TEST(FileWalker, WalksASpoolInOrderAndSkipsOtherFiles) {
   EXPECT_EQ(walk.files[1], root / "2026/11/23/a-20261123T235959Z-pts0-00000001.tap.seg1");
   EXPECT_EQ(walk.files[2], root / "2026/11/24/b-20261124T000000Z-pts1-00000002.tap");
   EXPECT_EQ(walk.files[3], root / "casts/demo.cast");
+}
+
+TEST(FileWalker, GivesEachSessionOnceByItsFirstSegment) {
+  TempDir dir;
+  const fs::path root = dir.path();
+  touch(root / "s.tap");
+  touch(root / "s.seg1.tap");
+  touch(root / "s.seg2.tap");
+  // t.seg2.tap is cut off from t.tap (no t.seg1.tap): a session reader of t.tap never reaches
+  // it, so it is searched on its own.
+  touch(root / "t.tap");
+  touch(root / "t.seg2.tap");
+  // u.seg1.tap without its segment 0 is itself.
+  touch(root / "u.seg1.tap");
+  auto walk = walk_paths({root.string()});
+  EXPECT_TRUE(walk.errors.empty());
+  EXPECT_EQ(walk.files, (std::vector<fs::path>{root / "s.tap", root / "t.seg2.tap", root / "t.tap",
+                                               root / "u.seg1.tap"}));
+  // Named on the command line, in any order or alone: the session once, where it first appears.
+  auto named = walk_paths({(root / "s.seg2.tap").string(), (root / "u.seg1.tap").string(),
+                           (root / "s.tap").string(), (root / "s.seg1.tap").string()});
+  EXPECT_EQ(named.files, (std::vector<fs::path>{root / "s.tap", root / "u.seg1.tap"}));
 }
 
 TEST(FileWalker, AFileGivenByNameIsSearchedWhateverItsName) {

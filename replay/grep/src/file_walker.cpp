@@ -4,6 +4,9 @@
 #include <cctype>
 #include <cstring>
 #include <system_error>
+#include <unordered_set>
+
+#include "tap/format/segments.hpp"
 
 namespace tap::grep {
 
@@ -65,10 +68,24 @@ void walk_dir(const fs::path& dir, std::vector<fs::path>& found, std::vector<Err
   if (ec) errors.push_back(Error::from_errno(dir.string(), ec.value()));
 }
 
+// The file a session is searched by: a later segment (`<base>.segK.tap`) that follows segment 0
+// and the ones between is read, and named, through segment 0 (the session reader reads the
+// whole session from either). Anything else is itself.
+fs::path session_file(const fs::path& path) {
+  const std::vector<fs::path> segments = format::segment_paths(path);
+  if (std::find(segments.begin(), segments.end(), path) == segments.end()) return path;
+  return segments.front();
+}
+
 }  // namespace
 
 WalkResult walk_paths(const std::vector<std::string>& paths) {
   WalkResult result;
+  std::unordered_set<std::string> seen;  // each session once, where it first appears
+  auto add = [&](const fs::path& p) {
+    fs::path file = session_file(p);
+    if (seen.insert(file.string()).second) result.files.push_back(std::move(file));
+  };
   for (const auto& arg : paths) {
     std::error_code ec;
     fs::file_status st = fs::status(arg, ec);
@@ -77,13 +94,13 @@ WalkResult walk_paths(const std::vector<std::string>& paths) {
       continue;
     }
     if (!fs::is_directory(st)) {
-      result.files.emplace_back(arg);
+      add(arg);
       continue;
     }
     std::vector<fs::path> found;
     walk_dir(arg, found, result.errors, 0);
     std::sort(found.begin(), found.end());
-    for (auto& f : found) result.files.push_back(std::move(f));
+    for (const auto& f : found) add(f);
   }
   return result;
 }

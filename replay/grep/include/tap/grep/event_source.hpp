@@ -1,6 +1,7 @@
 // EventSource: the events and header of one recording, whatever its file format.
 //
-// tapgrep reads .tap files through tap::format::SessionReader and asciicast files through
+// tapgrep reads .tap files through tap::format::SessionReader (a file with every later segment
+// of its session, as one stream in session time) and asciicast files through
 // tap::convert's decoder; both look the same from here, so the search code does not care.
 #pragma once
 
@@ -34,7 +35,8 @@ enum class SourceFormat { tap, cast };
 // What a path holds, decided from its name (".cast" is asciicast, anything else .tap).
 SourceFormat source_format(const std::filesystem::path& path);
 
-// Opens a recording; fails when its header is unusable.
+// Opens a recording (a .tap with its session's later segments); fails when its header is
+// unusable.
 Result<std::unique_ptr<EventSource>> open_event_source(const std::filesystem::path& path);
 
 // An EventSource over events in memory (tests, and formats decoded whole).
