@@ -76,6 +76,7 @@ Cli parse_cli(const std::vector<std::string>& args) {
       ->group("");
   auto* check = app.add_subcommand("check", "report whether this kernel can record, how, and what is not covered");
   check->add_option("--hooks", hooks, "flavour to try: auto | tracepoint | raw_tp");
+  check->add_option("--bpf-variant", variant, "capture object to try: auto | fast | compat");
 
   std::vector<std::string> rev(args.rbegin(), args.rend() - 1);  // CLI11 wants them reversed, no argv[0]
   try {

@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
 
   tap::Result<void> r;
   if (cli.command == tap::recorder::Cli::Command::check) {
-    r = tap::recorder::run_check(cli.options.probe.hooks);
+    r = tap::recorder::run_check(cli.options.probe.hooks, cli.options.probe.variant);
   } else {
     if (!cli.options.foreground && ::daemon(0, 1) != 0) {
       std::perror("taprec: error: daemon");

@@ -432,8 +432,8 @@ Result<void> run_daemon(const DaemonOptions& initial, std::function<Result<Daemo
   return {};
 }
 
-Result<void> run_check(Hooks hooks) {
-  CheckReport r = check_kernel(hooks);
+Result<void> run_check(Hooks hooks, BpfVariant variant) {
+  CheckReport r = check_kernel(hooks, variant);
   for (const auto& line : r.lines) std::printf("%s\n", line.c_str());
   if (!r.can_record) return fail(ErrorKind::unsupported, "this kernel cannot record (see above)");
   std::printf("taprec can record on this kernel\n");

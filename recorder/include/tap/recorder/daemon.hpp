@@ -30,7 +30,8 @@ struct DaemonOptions {
 Result<void> run_daemon(const DaemonOptions& options,
                         std::function<Result<DaemonOptions>()> reload);
 
-// `taprec check`: prints the report; ok when this kernel can record.
-Result<void> run_check(Hooks hooks);
+// `taprec check`: prints the report (for the capture variant asked for, `automatic` = what
+// taprec would pick); ok when this kernel can record.
+Result<void> run_check(Hooks hooks, BpfVariant variant);
 
 }  // namespace tap::recorder
