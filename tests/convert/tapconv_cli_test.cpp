@@ -3,6 +3,7 @@
 // current output, to be reviewed in the diff.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 #include <sstream>
 #include <vector>
@@ -476,6 +477,31 @@ TEST(TapconvCli, ACutInALaterSegmentStartsFromAKeyframeOfAnEarlierOne) {
     ASSERT_EQ(at.status, 0) << t << ": " << at.err;
     EXPECT_EQ(screen_text(screen), at.out) << t;
   }
+}
+
+TEST(TapconvCli, ABrokenSegmentLinkConvertsEverythingBeforeItAndExitsOne) {
+  fs::path d = scratch_dir();
+  write_two_segments(d);
+  // Segment 1 replaced by one whose link names no seal of segment 0.
+  auto first = format::SessionReader::open(d / "s.tap");
+  ASSERT_TRUE(first.ok());
+  format::SessionInfo forged = (*first)->info();
+  forged.file_id[0] = 0x98;
+  forged.segment = 1;
+  forged.previous = format::SegmentLink{(*first)->info().file_id, {}, 0};
+  fs::remove(d / "s.seg1.tap");
+  auto w = format::SessionWriter::create(d / "s.seg1.tap", forged);
+  ASSERT_TRUE(w.ok()) << w.error().what();
+  ASSERT_TRUE((*w)->append({12'000'000'000LL, format::Output{"forged\r\n"}}).ok());
+  ASSERT_TRUE((*w)->finish({format::SessionEnd::Reason::closed, 0}).ok());
+  auto r = conv(d, "s.tap s.jsonl");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err.rfind("tapconv: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("broken segment link"), std::string::npos) << r.err;
+  const std::string jsonl = read_file(d / "s.jsonl");
+  EXPECT_EQ(io_lines(jsonl).size(), 1u + 200u);
+  EXPECT_EQ(jsonl.find("forged"), std::string::npos);
 }
 
 TEST(TapconvCli, VersionAndHelp) {

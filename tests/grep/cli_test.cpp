@@ -368,5 +368,24 @@ TEST_F(Spool, ASessionInTwoSegmentsIsSearchedOnceByItsFirstFile) {
   EXPECT_EQ(count.out.find("00000009"), count.out.rfind("00000009")) << count.out;
 }
 
+TEST_F(Spool, ABrokenSegmentLinkKeepsTheHitsBeforeItAndReportsTheSession) {
+  const fs::path seg0 = write_two_segments(root_ / "2026/11/23", info("web1", 3, 9));
+  // Segment 1 replaced by one whose link names no seal of segment 0.
+  const fs::path seg1 = format::segment_path(format::segment_base(seg0), 1);
+  fs::remove(seg1);
+  format::SessionInfo forged = info("web1", 3, 9);
+  forged.file_id[0] = 0x78;
+  forged.segment = 1;
+  forged.previous = format::SegmentLink{info("web1", 3, 9).file_id, {}, 0};
+  write(fs::relative(seg1, root_).string(), forged,
+        {Event{12 * kS, format::Output{"$ needle forged\r\n"}}});
+  ToolRun r = run({"-F", "$ ", root_.string()});
+  EXPECT_EQ(r.code, 0) << "the hit in segment 0 counts";
+  EXPECT_NE(r.out.find("00000009.tap@0:00:01.000  ?  $ make\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("forged"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("broken segment link"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace tap::grep
