@@ -26,7 +26,9 @@ using ZstdCCtx = CPtr<ZSTD_CCtx, &ZSTD_freeCCtx>;
 
 // Events whose times a late keyframe can still look up exactly (a power of two); older ones
 // fall back to the keyframe's own time, an upper bound (docs/format.md §Index).
-constexpr size_t kTimeRing = 1 << 12;  // 32 KiB: within the idle-session memory budget
+constexpr size_t kTimeRing = 1 << 12;  // 32 KiB while active; freed when the session idles
+// A slot of the time ring whose event time is not known (the ring was freed while idle).
+constexpr int64_t kUnknownTime = -1;
 // Encoded events are handed to zstd in batches of this size: one call per event costs more
 // than the compression of a small event.
 constexpr size_t kCompressBatch = 64 * 1024;
@@ -45,7 +47,7 @@ bool is_zero(const Id128& id) {
 class FileWriter final : public SessionWriter {
  public:
   FileWriter(Fd fd, SessionInfo info, const WriterOptions& options)
-      : fd_(std::move(fd)), info_(std::move(info)), options_(options), times_(kTimeRing, 0) {}
+      : fd_(std::move(fd)), info_(std::move(info)), options_(options), times_(kTimeRing, kUnknownTime) {}
 
   Result<void> start(const std::filesystem::path& path) {
     std::string header = layout::encode_file_header(info_);
@@ -77,7 +79,11 @@ class FileWriter final : public SessionWriter {
       Nanos described = 0;
       if (kf->event_seq > 0) {
         uint64_t prev = kf->event_seq - 1;
-        described = seq - prev <= kTimeRing ? times_[prev & (kTimeRing - 1)] : event.time;
+        // A keyframe's time is when the event it describes happened; when that is no longer
+        // known, the keyframe's own (later) time is safe: seeks then use it for fewer times.
+        described = event.time;
+        if (seq - prev <= kTimeRing && !times_.empty() && times_[prev & (kTimeRing - 1)] != kUnknownTime)
+          described = times_[prev & (kTimeRing - 1)];
       }
       pending_keyframes_.push_back(layout::KeyframeEntry{
           0, static_cast<uint32_t>(frame_in_bytes_), seq, kf->event_seq, described});
@@ -88,6 +94,7 @@ class FileWriter final : public SessionWriter {
     frame_last_time_ = event.time;
     last_time_ = event.time;
     last_append_ = event.time;
+    if (times_.empty()) times_.assign(kTimeRing, kUnknownTime);
     times_[seq & (kTimeRing - 1)] = event.time;
     if (oldest_pending_ < 0) oldest_pending_ = event.time;
     count(event);
@@ -114,6 +121,7 @@ class FileWriter final : public SessionWriter {
       zbuf_.reset();
       std::string().swap(in_);
       std::string().swap(out_);
+      std::vector<int64_t>().swap(times_);
     }
     if (records_since_seal_ && now - last_seal_ >= options_.seal_interval) {
       TAP_CHECK(flush());

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -35,6 +36,8 @@ namespace tap::recorder {
 namespace fs = std::filesystem;
 
 namespace {
+// How often the daemon returns free heap pages to the kernel (malloc_trim).
+constexpr uint64_t kTrimIntervalNs = 10ull * 1000 * 1000 * 1000;
 
 uint64_t mono_now() {
   struct timespec ts {};
@@ -396,6 +399,7 @@ Result<void> run_daemon(const DaemonOptions& initial, std::function<Result<Daemo
             input_mode_name(options.probe.input), probe->took_over() ? ", took over after a crash" : "", ")");
   notify_ready();
   uint64_t last_stats = mono_now();
+  uint64_t last_trim = last_stats;
   TableCounters last_counters;
   ProbeStats last_probe;
   while (!stopping) {
@@ -405,6 +409,12 @@ Result<void> run_daemon(const DaemonOptions& initial, std::function<Result<Daemo
     if (!n.ok()) log::error(n.error().what());
     uint64_t now = mono_now();
     table.tick(now);
+    if (now - last_trim >= kTrimIntervalNs) {
+      // Idle sessions free their buffers (mostly below the mmap threshold, so inside the
+      // heap); give the free pages back so an idle session costs its state, not its past peak.
+      last_trim = now;
+      malloc_trim(0);
+    }
     if (now - last_stats >= static_cast<uint64_t>(options.stats_interval_ns)) {
       last_stats = now;
       const TableCounters& c = table.counters();

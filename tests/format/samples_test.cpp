@@ -147,6 +147,33 @@ TEST(SessionWriter, FlushesOnTickSealsOnScheduleAndFreesIdleFrames) {
   EXPECT_GE((*r2)->status().frames, 2u);  // the idle frame was closed
 }
 
+// An idle session frees the times of its recent events; a keyframe that names an event from
+// before the idle period then counts from its own time (later, never earlier, than the state
+// it holds), so a seek never lands on it too early.
+TEST(SessionWriter, AKeyframeForAnEventBeforeAnIdlePeriodIsUsedFromItsOwnTime) {
+  test::TempDir dir;
+  auto w = SessionWriter::create(dir / "k.tap", test::sample_info(), WriterOptions{});
+  ASSERT_TRUE(w);
+  ASSERT_TRUE((*w)->append(Event{1'000'000'000, Output{"a"}}));   // seq 0
+  ASSERT_TRUE((*w)->append(Event{2'000'000'000, Output{"b"}}));   // seq 1
+  ASSERT_TRUE((*w)->append(Event{3'000'000'000, Keyframe{1, "state after a"}}));  // active: t=1 s
+  ASSERT_TRUE((*w)->tick(20'000'000'000));  // idle release
+  ASSERT_TRUE((*w)->append(Event{21'000'000'000, Keyframe{2, "state after b"}}));  // seq 3
+  ASSERT_TRUE((*w)->append(Event{22'000'000'000, Output{"c"}}));
+  ASSERT_TRUE((*w)->finish(SessionEnd{SessionEnd::Reason::hangup, 0}));
+  auto r = SessionReader::open(dir / "k.tap");
+  ASSERT_TRUE(r);
+  auto at = [&](Nanos t) -> std::string {
+    auto kf = (*r)->seek_keyframe(t);
+    EXPECT_TRUE(kf);
+    return kf->has_value() ? (*kf)->state : std::string("none");
+  };
+  EXPECT_EQ(at(500'000'000), "none");
+  EXPECT_EQ(at(1'500'000'000), "state after a");  // described by event 0's time, kept while active
+  EXPECT_EQ(at(2'500'000'000), "state after a");  // b's time is no longer known after idle...
+  EXPECT_EQ(at(21'000'000'000), "state after b");  // ...so this one counts from its own time
+}
+
 }  // namespace
 }  // namespace tap::format
 

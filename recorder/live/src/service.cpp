@@ -79,6 +79,7 @@ class Service final : public recorder::SessionObserver, public SessionSource {
       : host_(host), loop_(host), options_(options), tuning_(t) {}
 
   ~Service() override {
+    if (release_timer_ != 0) host_.cancel_timer(release_timer_);
     server_.reset();
     stop_worker(true);
   }
@@ -88,6 +89,9 @@ class Service final : public recorder::SessionObserver, public SessionSource {
     so.socket_path = options_.socket_path;
     so.socket_mode = options_.socket_mode;
     TAP_TRY(server_, Server::listen(loop_, *this, so));
+    // A drained queue keeps its capacity while output flows (no regrowth per read); every
+    // 10 s, queues found empty give it back, so an idle session holds no worker buffer.
+    release_timer_ = host_.add_timer(10'000'000'000, [this] { release_drained_queues(); });
     worker_exe_ = find_worker_exe(options_, tuning_);
     if (worker_exe_.empty()) {
       log::warning("term worker (taprec-worker) not found: no snapshots or keyframes");
@@ -271,6 +275,11 @@ class Service final : public recorder::SessionObserver, public SessionSource {
   };
 
   bool worker_up() const { return worker_fd_.valid(); }
+
+  void release_drained_queues() {
+    for (auto& [sid, s] : sessions_)
+      if (s.queue.empty() && s.queue.capacity() > 0 && current_ != sid) std::string().swap(s.queue);
+  }
 
   void end_consumers(Sess& s, const format::SessionEnd& end) {
     if (s.consumers.empty()) return;
@@ -732,6 +741,7 @@ class Service final : public recorder::SessionObserver, public SessionSource {
   pid_t worker_pid_ = 0;
   uint64_t worker_starts_ = 0;
   uint64_t restart_timer_ = 0;
+  uint64_t release_timer_ = 0;
   FrameReader from_worker_{worker::kMaxFrame};
   std::unordered_map<uint64_t, Sess> sessions_;
   std::deque<uint64_t> ready_;
