@@ -15,6 +15,7 @@ using term::Cell;
 using term::Color;
 using term::Pen;
 using term::Terminal;
+using term::cell_style;
 
 // The theme of HTML and SVG output: xterm's defaults on a black background.
 constexpr uint32_t kDefaultFg = 0xe5e5e5;
@@ -81,32 +82,6 @@ void append_hex_rgb(std::string& out, uint32_t rgb) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "#%06x", rgb & 0xffffffu);
   out += buf;
-}
-
-CellColour cell_colour(const Color& c) {
-  CellColour out;
-  out.kind = static_cast<CellColour::Kind>(c.kind);
-  out.index = c.index;
-  out.r = c.r;
-  out.g = c.g;
-  out.b = c.b;
-  return out;
-}
-
-// A pen as the shared cell encoder takes it (tap/support/cell_encoding.hpp).
-CellStyle cell_style(const Pen& pen) {
-  CellStyle st;
-  st.fg = cell_colour(pen.fg);
-  st.bg = cell_colour(pen.bg);
-  st.bold = pen.bold;
-  st.italic = pen.italic;
-  st.blink = pen.blink;
-  st.reverse = pen.reverse;
-  st.conceal = pen.conceal;
-  st.strike = pen.strike;
-  st.underline = pen.underline;
-  st.font = pen.font;
-  return st;
 }
 
 // One row with SGR changes, up to its last visible cell.

@@ -18,35 +18,9 @@ void append_uint(std::string& out, unsigned v) {
   while (n > 0) out += digits[--n];
 }
 
-// tap::support's CellStyle holds the same fields as term::Pen.
-CellColour colour_of(const Color& c) {
-  CellColour out;
-  out.kind = static_cast<CellColour::Kind>(c.kind);
-  out.index = c.index;
-  out.r = c.r;
-  out.g = c.g;
-  out.b = c.b;
-  return out;
-}
-
-CellStyle style_of(const Pen& p) {
-  CellStyle st;
-  st.fg = colour_of(p.fg);
-  st.bg = colour_of(p.bg);
-  st.bold = p.bold;
-  st.italic = p.italic;
-  st.blink = p.blink;
-  st.reverse = p.reverse;
-  st.conceal = p.conceal;
-  st.strike = p.strike;
-  st.underline = p.underline;
-  st.font = p.font;
-  return st;
-}
-
 // SGR that sets exactly `p` from any pen, through the shared cell encoder (which keeps each
 // sequence within libvterm's 16 parameters).
-void append_pen(std::string& out, const Pen& p) { append_sgr(out, style_of(p)); }
+void append_pen(std::string& out, const Pen& p) { append_sgr(out, cell_style(p)); }
 
 // A cell that shows nothing and would show nothing if left unwritten.
 bool empty_cell(const Cell& c) {
@@ -110,6 +84,31 @@ void append_cup(std::string& out, int row, int col) {
 }
 
 }  // namespace
+
+CellColour cell_colour(const Color& c) {
+  CellColour out;
+  out.kind = static_cast<CellColour::Kind>(c.kind);
+  out.index = c.index;
+  out.r = c.r;
+  out.g = c.g;
+  out.b = c.b;
+  return out;
+}
+
+CellStyle cell_style(const Pen& p) {
+  CellStyle st;
+  st.fg = cell_colour(p.fg);
+  st.bg = cell_colour(p.bg);
+  st.bold = p.bold;
+  st.italic = p.italic;
+  st.blink = p.blink;
+  st.reverse = p.reverse;
+  st.conceal = p.conceal;
+  st.strike = p.strike;
+  st.underline = p.underline;
+  st.font = p.font;
+  return st;
+}
 
 std::string redraw_screen(const Terminal& t) {
   std::string out = "\x1b[0m\x1b[H\x1b[2J";

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "tap/support/cell_encoding.hpp"
 #include "tap/term/terminal.hpp"
 
 namespace tap::term {
@@ -17,5 +18,10 @@ namespace tap::term {
 // What tap::term's API does not expose is not set: scroll region, modes (origin, autowrap,
 // keypad, mouse, bracketed paste), charsets, tab stops, the saved cursor, the current pen.
 std::string redraw_screen(const Terminal& t);
+
+// A pen and a colour as tap::support's cell encoder takes them (the same fields), for every
+// renderer of a Terminal.
+CellColour cell_colour(const Color& colour);
+CellStyle cell_style(const Pen& pen);
 
 }  // namespace tap::term
