@@ -108,6 +108,21 @@ void Screen::clear(const Cell& blank, uint64_t& gen) {
   for (Row& r : rows_) reset_row(r, blank, gen);
 }
 
+namespace {
+
+// Grows `out` so that at least `n` bytes fit after `w`; moves the pointers with it. Rare: only
+// when non-ASCII cells took more than their one byte each.
+[[gnu::noinline]] void grow_text(std::string& out, char*& w, char*& keep, char*& end, size_t n) {
+  const size_t at = static_cast<size_t>(w - out.data());
+  const size_t kept = static_cast<size_t>(keep - out.data());
+  out.resize(out.size() * 2 + n);
+  w = out.data() + at;
+  keep = out.data() + kept;
+  end = out.data() + out.size();
+}
+
+}  // namespace
+
 std::string Screen::text(int r) const {
   // Written through a pointer into a buffer sized for one byte per cell (ASCII, the common
   // case): a push_back per character cost a fifth of a rendered search. A non-ASCII cell
@@ -117,34 +132,21 @@ std::string Screen::text(int r) const {
   char* w = out.data();
   char* end = w + out.size();
   char* keep = w;  // just past the last non-blank cell
-  auto room = [&](size_t n) {
-    if (static_cast<size_t>(end - w) >= n) return;
-    const size_t at = static_cast<size_t>(w - out.data());
-    const size_t kept = static_cast<size_t>(keep - out.data());
-    out.resize(out.size() * 2 + n);
-    w = out.data() + at;
-    keep = out.data() + kept;
-    end = out.data() + out.size();
-  };
   for (int c = 0; c < rw.len; ++c) {
     const Cell& cell = rw.cells[c];
     if (cell.width == 0) continue;
     const char32_t first = cell.chars[0];
-    if (first == 0) {
-      room(1);
-      *w++ = ' ';
-      continue;
-    }
-    if (first < 0x80 && cell.chars[1] == 0) {
-      room(1);
-      *w++ = static_cast<char>(first);
-      if (first != U' ') keep = w;
+    if (first < 0x80 && cell.chars[1] == 0) {  // blank (0) or ASCII: one byte
+      if (w == end) [[unlikely]]
+        grow_text(out, w, keep, end, 1);
+      *w++ = first == 0 ? ' ' : static_cast<char>(first);
+      if (first != 0 && first != U' ') keep = w;
       continue;
     }
     for (char32_t ch : cell.chars) {
       if (ch == 0) break;
       if (ch > 0x10FFFF || (ch >= 0xD800 && ch <= 0xDFFF)) ch = 0xFFFD;
-      room(4);
+      if (end - w < 4) grow_text(out, w, keep, end, 4);
       if (ch < 0x80) {
         *w++ = static_cast<char>(ch);
       } else if (ch < 0x800) {
