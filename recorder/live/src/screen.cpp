@@ -45,16 +45,6 @@ std::string safe(const std::string& text) {
   return out;
 }
 
-CellColour cell_colour(const Colour& c) {
-  CellColour out;
-  out.kind = static_cast<CellColour::Kind>(c.kind);
-  out.index = c.index;
-  out.r = c.r;
-  out.g = c.g;
-  out.b = c.b;
-  return out;
-}
-
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   append_json_string_body(out, s);
@@ -98,8 +88,8 @@ std::string Screen::line_text(size_t row) const {
 
 CellStyle cell_style(const Style& st) {
   CellStyle out;
-  out.fg = cell_colour(st.fg);
-  out.bg = cell_colour(st.bg);
+  out.fg = st.fg;
+  out.bg = st.bg;
   out.bold = st.flags & Style::kBold;
   out.italic = st.flags & Style::kItalic;
   out.blink = st.flags & Style::kBlink;

@@ -12,25 +12,16 @@
 #include "tap/support/cell_encoding.hpp"
 #include "tap/support/fd.hpp"
 #include "tap/support/log.hpp"
+#include "tap/term/redraw.hpp"
 
 namespace tap::worker {
 
 namespace {
 
-live::Colour colour_of(const term::Color& c) {
-  live::Colour out;
-  out.kind = static_cast<live::Colour::Kind>(c.kind);
-  out.index = c.index;
-  out.r = c.r;
-  out.g = c.g;
-  out.b = c.b;
-  return out;
-}
-
 live::Style style_of(const term::Pen& p) {
   live::Style s;
-  s.fg = colour_of(p.fg);
-  s.bg = colour_of(p.bg);
+  s.fg = term::cell_colour(p.fg);
+  s.bg = term::cell_colour(p.bg);
   if (p.bold) s.flags |= live::Style::kBold;
   if (p.italic) s.flags |= live::Style::kItalic;
   if (p.blink) s.flags |= live::Style::kBlink;

@@ -12,14 +12,8 @@
 
 namespace tap::live {
 
-struct Colour {
-  enum class Kind : uint8_t { default_colour = 0, indexed = 1, rgb = 2 };
-  Kind kind = Kind::default_colour;
-  uint8_t index = 0;
-  uint8_t r = 0, g = 0, b = 0;
-
-  bool operator==(const Colour&) const = default;
-};
+// A colour on the wire is the shared cell encoder's colour (default, palette index or RGB).
+using Colour = CellColour;
 
 struct Style {
   static constexpr uint16_t kBold = 1 << 0, kItalic = 1 << 1, kBlink = 1 << 2,
