@@ -3,12 +3,10 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <vector>
 
-#include "tap/format/segments.hpp"
 #include "tap/format/session_reader.hpp"
 #include "tap/format/session_writer.hpp"
 #include "tap/term/keyframer.hpp"
@@ -148,10 +146,7 @@ Result<std::unique_ptr<Decoder>> open_tap_decoder(const std::string& path, std::
     // The whole session the file belongs to: every later segment beside it, restart gaps
     // included (docs/format.md §Reading segments). A later segment cut off from segment 0 (one
     // between is missing) is read alone. The readers' errors name the file.
-    const std::vector<std::filesystem::path> files = format::segment_paths(path);
-    const bool in_session =
-        std::find(files.begin(), files.end(), std::filesystem::path(path)) != files.end();
-    auto r = in_session ? format::SessionReader::open_session(path) : format::SessionReader::open(path);
+    auto r = format::SessionReader::open_session(path);
     if (!r.ok()) return std::move(r).error();
     reader = std::move(*r);
   }

@@ -930,6 +930,11 @@ Result<std::unique_ptr<SessionReader>> SessionReader::open(const std::filesystem
 
 Result<std::unique_ptr<SessionReader>> SessionReader::open_session(
     const std::filesystem::path& path) {
+  // A later segment cut off from segment 0 (one between is missing) is read alone: the
+  // session's run of segments does not reach it, and reading segment 0 instead would answer
+  // for another file than the one named.
+  const std::vector<std::filesystem::path> files = segment_paths(path);
+  if (std::find(files.begin(), files.end(), path) == files.end()) return open(path);
   auto r = std::make_unique<SessionSetReader>();
   TAP_CHECK(r->open(path));
   return std::unique_ptr<SessionReader>(std::move(r));

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "tap/convert/cast_reader.hpp"
-#include "tap/format/segments.hpp"
 #include "tap/format/session_writer.hpp"
 #include "tap/replay/replay_index.hpp"
 #include "tap/term/keyframer.hpp"
@@ -75,12 +74,8 @@ Result<Imported> import_to_tap(convert::Decoder& decoder) {
 }
 
 // The session `path` belongs to, every segment of it as one stream (a new one too, on
-// refresh()); a later segment cut off from segment 0 is read alone (session_files()).
+// refresh()); a later segment cut off from segment 0 is read alone.
 Result<std::unique_ptr<format::SessionReader>> open_file(const std::string& path) {
-  const std::vector<std::filesystem::path> files = format::segment_paths(path);
-  if (std::find(files.begin(), files.end(), std::filesystem::path(path)) == files.end()) {
-    return format::SessionReader::open(path);
-  }
   return format::SessionReader::open_session(path);
 }
 

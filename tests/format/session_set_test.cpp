@@ -164,6 +164,24 @@ TEST(SessionSet, JoinsEverySegmentIntoOneStreamFromAnyOfItsFiles) {
   }
 }
 
+TEST(SessionSet, ALaterSegmentCutOffFromSegmentZeroIsReadAlone) {
+  ThreeSegments s;
+  std::filesystem::remove(s.dir / "s.seg1.tap");
+  auto alone = SessionReader::open(s.dir / "s.seg2.tap");
+  ASSERT_TRUE(alone);
+  const std::vector<Event> want = read_all(**alone);
+  auto r = SessionReader::open_session(s.dir / "s.seg2.tap");
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ((*r)->segment_count(), 1u);
+  EXPECT_EQ((*r)->info().segment, 2u);  // the file named, not segment 0
+  EXPECT_EQ(read_all(**r), want);
+  // Segment 0 still reads as its own (now one-file) session.
+  auto first = SessionReader::open_session(s.dir / "s.tap");
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)->segment_count(), 1u);
+  EXPECT_EQ((*first)->info().segment, 0u);
+}
+
 TEST(SessionSet, SeeksByTimeAndToKeyframesAcrossSegments) {
   ThreeSegments s;
   std::vector<size_t> sizes;

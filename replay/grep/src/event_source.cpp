@@ -1,8 +1,6 @@
 #include "tap/grep/event_source.hpp"
 
-#include <algorithm>
 
-#include "tap/format/segments.hpp"
 #include "tap/format/session_reader.hpp"
 
 namespace tap::grep {
@@ -70,10 +68,7 @@ Result<std::unique_ptr<EventSource>> open_event_source(const std::filesystem::pa
   // Every segment of the session, as one stream in session time (docs/format.md §Reading
   // segments); the walk gives each session once, by its first file. A segment cut off from
   // segment 0 (one between is missing) is read alone, not as segment 0's session.
-  const std::vector<std::filesystem::path> segments = format::segment_paths(path);
-  const bool in_session = std::find(segments.begin(), segments.end(), path) != segments.end();
-  TAP_TRY(auto reader, in_session ? format::SessionReader::open_session(path)
-                                  : format::SessionReader::open(path));
+  TAP_TRY(auto reader, format::SessionReader::open_session(path));
   return std::unique_ptr<EventSource>(std::make_unique<TapSource>(std::move(reader)));
 }
 

@@ -48,7 +48,8 @@ class SessionReader {
   // name the file before it and a seal that file holds (or its chain start when it had no
   // seal yet): the first link that does not (or a segment whose header is unusable) ends the
   // stream after every event before it with an error of kind `tampered` (`corrupt` for an
-  // unusable header). A path that does not follow the segment naming reads just that file.
+  // unusable header). A path that does not follow the segment naming, or a later segment cut
+  // off from segment 0 (one between is missing), reads just that file.
   // Fails only when the first segment's header is unusable.
   static Result<std::unique_ptr<SessionReader>> open_session(const std::filesystem::path& path);
 
