@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "tap/format/segments.hpp"
+#include "tap/support/hash.hpp"
 #include "tap/support/log.hpp"
 #include "tap/term/keyframer.hpp"
 
@@ -25,14 +26,6 @@ constexpr size_t kMaxLabel = 4096;
 // OSC 133;A: the start of a shell prompt (FinalTerm semantic prompts).
 constexpr std::string_view kOsc133Prompt = "\x1b]133;A";
 
-uint64_t fnv1a(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
 
 void put_u8(std::string& out, uint8_t v) { out += static_cast<char>(v); }
 void put_u16(std::string& out, uint16_t v) {

@@ -6,21 +6,16 @@
 #include <emmintrin.h>
 #endif
 
+#include "tap/support/hash.hpp"
+
 namespace tap::term {
 
 namespace {
 
 using term::Buffer;
 
-uint64_t hash_text(std::string_view s) {
-  // FNV-1a: rows are short and this only has to tell rows apart before a full compare.
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+// FNV-1a: rows are short and this only has to tell rows apart before a full compare.
+uint64_t hash_text(std::string_view s) { return fnv1a(s); }
 
 size_t seq_len(std::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
