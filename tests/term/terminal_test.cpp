@@ -10,7 +10,7 @@ namespace tap::term {
 namespace {
 
 struct Lines : LineSink {
-  void scrolled_out(Buffer, int row, std::string_view text) override {
+  void scrolled_out(Buffer, int row, std::string_view text, int) override {
     rows.push_back(row);
     texts.emplace_back(text);
   }

@@ -238,7 +238,7 @@ void RenderedLines::finish(format::Nanos time) {
   emit_all(alt ? Buffer::alternate : Buffer::primary);
 }
 
-void RenderedLines::scrolled_out(Buffer buffer, int row, std::string_view text) {
+void RenderedLines::scrolled_out(Buffer buffer, int row, std::string_view text, int text_pad) {
   Screen& s = screens_[static_cast<int>(buffer)];
   // The k-th line scrolled out of a region during one event was row top + k before it,
   // unless it was written during the event itself.
@@ -282,7 +282,7 @@ void RenderedLines::scrolled_out(Buffer buffer, int row, std::string_view text) 
   if (term_->row_continues(buffer, row)) {
     next = &s.pending;
     s.pending_idx = idx + 1;
-    pad = trailing_blanks(buffer, row);
+    pad = text_pad;
   }
   emit(*head, text, since, next, pad);
 }

@@ -124,23 +124,55 @@ namespace {
 }  // namespace
 
 std::string Screen::text(int r) const {
+  std::string out;
+  text_into(r, out);
+  return out;
+}
+
+std::string_view Screen::text_view(int r, std::string& scratch, int& pad) const {
+  const Row& rw = row(r);
+  if (rw.ascii_gen == rw.gen) {
+    size_t n = rw.ascii.size();
+    while (n > 0 && rw.ascii[n - 1] == ' ') --n;
+    pad = cols_ - static_cast<int>(n);
+    return std::string_view(rw.ascii.data(), n);
+  }
+  pad = text_into(r, scratch);
+  return scratch;
+}
+
+int Screen::text_into(int r, std::string& out) const {
+  const Row& known = row(r);
+  if (known.ascii_gen == known.gen) {
+    int pad = 0;
+    const std::string_view v = text_view(r, out, pad);
+    out.assign(v.data(), v.size());
+    return pad;
+  }
   // Written through a pointer into a buffer sized for one byte per cell (ASCII, the common
   // case): a push_back per character cost a fifth of a rendered search. A non-ASCII cell
   // grows the buffer when its UTF-8 needs more room.
   const Row& rw = row(r);
-  std::string out(static_cast<size_t>(rw.len), '\0');
+  out.resize(static_cast<size_t>(rw.len));
   char* w = out.data();
   char* end = w + out.size();
   char* keep = w;  // just past the last non-blank cell
+  int keep_col = 0;  // the column just past it
   for (int c = 0; c < rw.len; ++c) {
     const Cell& cell = rw.cells[c];
-    if (cell.width == 0) continue;
+    if (cell.width == 0) {  // the right half of a wide glyph (or a stray one): not blank
+      keep_col = c + 1;
+      continue;
+    }
     const char32_t first = cell.chars[0];
     if (first < 0x80 && cell.chars[1] == 0) {  // blank (0) or ASCII: one byte
       if (w == end) [[unlikely]]
         grow_text(out, w, keep, end, 1);
       *w++ = first == 0 ? ' ' : static_cast<char>(first);
-      if (first != 0 && first != U' ') keep = w;
+      if (first != 0 && first != U' ') {
+        keep = w;
+        keep_col = c + 1;
+      }
       continue;
     }
     for (char32_t ch : cell.chars) {
@@ -164,9 +196,10 @@ std::string Screen::text(int r) const {
       }
     }
     if (first != U' ') keep = w;
+    keep_col = c + 1;  // a combining mark makes even a space a glyph
   }
   out.resize(static_cast<size_t>(keep - out.data()));
-  return out;
+  return cols_ - keep_col;
 }
 
 }  // namespace tap::term::detail

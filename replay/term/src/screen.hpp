@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tap/term/terminal.hpp"
@@ -21,6 +22,16 @@ struct Row {
   // the continuation row, as libvterm's later VTermLineInfo.continuation: it moves with the
   // row's content, not with the row's position as line_info does in 0.1.4.
   bool wrapped = false;
+  // While plain text is applied (Terminal::Impl::text): the row was blank and has received only
+  // text from column 0 on, kept as bytes in a scratch line `pend` (-1: none) of `pend_len`
+  // bytes rather than in cells; a row that scrolls out like that never touches its cells.
+  int pend = -1;
+  int pend_len = 0;
+  // The row's text as bytes, kept by the plain-text path: while `ascii_gen == gen`, cell c
+  // (c < ascii.size()) holds the one printable ASCII byte ascii[c] and every cell from
+  // ascii.size() on is blank. Any other change to the row bumps `gen`, which retires it.
+  std::string ascii;
+  uint64_t ascii_gen = ~uint64_t{0};
 
   const Cell& at(int col) const { return col < len ? cells[col] : blank; }
   // Makes cells [len, upto) real copies of `blank` so they can be written.
@@ -66,6 +77,12 @@ class Screen {
 
   // UTF-8 text of a row, trailing blanks trimmed.
   std::string text(int r) const;
+  // The same into `out` (its capacity reused); returns the number of blank cells after the
+  // text up to the right edge.
+  int text_into(int r, std::string& out) const;
+  // The same without a copy when the row's bytes are kept (Row::ascii); else in `scratch`.
+  // Valid until the row or `scratch` changes.
+  std::string_view text_view(int r, std::string& scratch, int& pad) const;
 
  private:
   int slot(int r) const {

@@ -120,6 +120,7 @@ void Terminal::Impl::put_ascii(detail::Row& row, int col, const char* s, int n) 
     row.cells[end].chars = {};
     row.cells[end].width = 1;
   }
+  const int len_before = row.len;
   if (end > row.len) row.len = end;
   Cell* cell = row.cells.data() + col;
   const Pen pen = pen_;
@@ -128,7 +129,21 @@ void Terminal::Impl::put_ascii(detail::Row& row, int col, const char* s, int n) 
     cell->width = 1;
     cell->pen = pen;
   }
-  row.gen = ++gen_;
+  // Keep the row's text as bytes (Row::ascii) when it was kept before this write, or when this
+  // write covers all the row held.
+  const size_t at = static_cast<size_t>(col), upto = static_cast<size_t>(end);
+  if (row.ascii_gen == row.gen) {
+    if (row.ascii.size() < upto) row.ascii.resize(upto, ' ');  // blank cells in between read as ' '
+    std::memcpy(row.ascii.data() + at, s, static_cast<size_t>(n));
+    row.gen = ++gen_;
+    row.ascii_gen = row.gen;
+  } else if (col == 0 && n >= len_before) {
+    row.ascii.assign(s, static_cast<size_t>(n));
+    row.gen = ++gen_;
+    row.ascii_gen = row.gen;
+  } else {
+    row.gen = ++gen_;
+  }
 }
 
 // Plain text (printable ASCII, CR, LF) in the simple modes is applied here without libvterm,
@@ -143,8 +158,13 @@ void Terminal::Impl::text(size_t from, size_t to) {
   if (restoring_ || h.decom || h.declrmm || h.irm || h.lnm || h.single_shift || h.gl != 0 ||
       h.g[0] != 'B' || h.top != 0 || h.bottom >= 0)
     return;
+  // A combining mark after the run belongs to its last glyph: libvterm joins the two only
+  // when they arrive in one write, so that glyph is left to it.
+  if (to < piece_len_ && static_cast<unsigned char>(piece_[to]) >= 0x80) --to;
   sync(from);  // libvterm's state (line attributes, pen, cursor) up to the text
-  if (!no_line_attrs() || phantom()) return;  // phantom: libvterm may wait to wrap; let it
+  // phantom: libvterm may wait to wrap; let it. It may also with the cursor one column short of
+  // the edge right after the last glyph: a REP that ends there sets its pending wrap (0.1.4).
+  if (!no_line_attrs() || phantom() || early_wrap_possible()) return;
   VTermPos pos;
   vterm_state_get_cursorpos(state_, &pos);
   int row = pos.row, col = pos.col;
@@ -159,6 +179,14 @@ void Terminal::Impl::text(size_t from, size_t to) {
   bool printed = false;
   int glyph_row = 0, glyph_col = 0, scrolls = 0, scrolls_after = 0;
   char glyph_ch = 0;
+  // Rows that go blank by a scroll here keep their text as bytes (Row::pend) until the end of
+  // the call: in a flood most of them scroll out again before it, and never touch their cells.
+  const size_t line_bytes = static_cast<size_t>(cols);
+  if (pend_buf_.size() < line_bytes * static_cast<size_t>(rows_))
+    pend_buf_.resize(line_bytes * static_cast<size_t>(rows_));
+  int pend_next = 0;  // pending rows are made and scroll out in order: slots are reused FIFO
+  bool any_pend = false;
+  auto pend_line = [&](const detail::Row& r) { return pend_buf_.data() + static_cast<size_t>(r.pend) * line_bytes; };
   // libvterm cancels a pending wrap only when the cursor moves: a line feed on the last row
   // (a scroll) keeps it, and the next glyph wraps after all.
   auto linefeed = [&] {
@@ -167,9 +195,26 @@ void Terminal::Impl::text(size_t from, size_t to) {
       at_edge = false;
       return;
     }
-    if (sink_ != nullptr) sink_->scrolled_out(buffer, 0, scr.text(0));
+    detail::Row& top = scr.row(0);
+    if (sink_ != nullptr) {
+      if (top.pend >= 0) {
+        const char* p = pend_line(top);
+        int n = top.pend_len;
+        while (n > 0 && p[n - 1] == ' ') --n;
+        sink_->scrolled_out(buffer, 0, std::string_view(p, static_cast<size_t>(n)), cols - n);
+      } else {
+        int pad = 0;
+        const std::string_view text = scr.text_view(0, line_, pad);
+        sink_->scrolled_out(buffer, 0, text, pad);
+      }
+    }
     ++scrolled_;
     scr.scroll_up_one(pen_.bg, gen_);
+    detail::Row& bottom = scr.row(last_row);  // the row that was on top, now blank
+    bottom.pend = pend_next;
+    bottom.pend_len = 0;
+    pend_next = pend_next + 1 == rows_ ? 0 : pend_next + 1;
+    any_pend = true;
     ++scrolls;
     ++scrolls_after;
   };
@@ -192,7 +237,16 @@ void Terminal::Impl::text(size_t from, size_t to) {
       const int n = static_cast<int>(k - start);
       detail::Row& r = scr.row(row);
       if (col == 0) r.wrapped = by_wrap;
-      put_ascii(r, col, start, n);
+      if (r.pend >= 0 && col <= r.pend_len) {
+        std::memcpy(pend_line(r) + col, start, static_cast<size_t>(n));
+        r.pend_len = std::max(r.pend_len, col + n);
+      } else {
+        if (r.pend >= 0) {  // text after a gap: the row takes its cells now
+          put_ascii(r, 0, pend_line(r), r.pend_len);
+          r.pend = -1;
+        }
+        put_ascii(r, col, start, n);
+      }
       printed = true;
       glyph_row = row;
       glyph_col = col + n - 1;
@@ -212,6 +266,16 @@ void Terminal::Impl::text(size_t from, size_t to) {
       ++k;
     } else {
       break;
+    }
+  }
+  if (any_pend) {
+    // The rows still on screen take their cells: exactly what put_ascii per run would leave
+    // (they were blank, written from column 0 on without gaps, all with the one pen).
+    for (int i = 0; i < rows_; ++i) {
+      detail::Row& r = scr.row(i);
+      if (r.pend < 0) continue;
+      if (r.pend_len > 0) put_ascii(r, 0, pend_line(r), r.pend_len);
+      r.pend = -1;
     }
   }
   if (k == piece_ + from) return;
@@ -253,6 +317,7 @@ void Terminal::Impl::capture_saved(detail::SavedCursor& saved) {
 
 void Terminal::Impl::feed_piece(const char* p, size_t n) {
   piece_ = p;
+  piece_len_ = n;
   pending_ = 0;
   shadow_.scan(p, n, *this);
   sync(n);
@@ -355,7 +420,14 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
     next.width = 0;
     next.pen = self->pen_;
   }
+  // An ASCII glyph keeps the row's bytes (Row::ascii) up to date; anything else retires them.
+  const bool kept = row.ascii_gen == row.gen;
   row.gen = ++self->gen_;
+  if (kept && g.chars[0] >= 0x20 && g.chars[0] < 0x7F && g.chars[1] == 0 && w == 1) {
+    if (row.ascii.size() <= static_cast<size_t>(c)) row.ascii.resize(static_cast<size_t>(c) + 1, ' ');
+    row.ascii[static_cast<size_t>(c)] = static_cast<char>(g.chars[0]);
+    row.ascii_gen = row.gen;
+  }
   return 1;
 }
 
@@ -390,7 +462,18 @@ void Terminal::Impl::erase_rect(VTermRect rect) {
       row.materialize(c1);
       for (int c = c0; c < c1; ++c) row.cells[c] = blank;
     }
+    // Erased cells are blank: the row's bytes (Row::ascii) stay true with blanks there.
+    const bool kept = row.ascii_gen == row.gen;
     row.gen = ++gen_;
+    if (kept) {
+      const size_t size = row.ascii.size();
+      if (static_cast<size_t>(c1) >= size) {
+        if (static_cast<size_t>(c0) < size) row.ascii.resize(static_cast<size_t>(c0));
+      } else {
+        std::fill(row.ascii.begin() + c0, row.ascii.begin() + c1, ' ');
+      }
+      row.ascii_gen = row.gen;
+    }
   }
 }
 
@@ -435,8 +518,11 @@ int Terminal::Impl::on_scrollrect(VTermRect rect, int downward, int rightward, v
     self->scrolled_ += static_cast<uint64_t>(lost);
     if (self->sink_ != nullptr && rect.start_col == 0 && rect.end_col == self->cols_) {
       const Buffer b = self->alt_ ? Buffer::alternate : Buffer::primary;
-      for (int r = rect.start_row; r < rect.start_row + lost; ++r)
-        self->sink_->scrolled_out(b, r, self->shown().text(r));
+      for (int r = rect.start_row; r < rect.start_row + lost; ++r) {
+        int pad = 0;
+        const std::string_view text = self->shown().text_view(r, self->line_, pad);
+        self->sink_->scrolled_out(b, r, text, pad);
+      }
     }
   }
   if (rightward == 0 && rect.start_col == 0 && rect.end_col == self->cols_) {
@@ -551,9 +637,11 @@ int Terminal::Impl::on_resize(int rows, int cols, VTermPos* delta, void* user) {
   if (rows < self->rows_ && pos.row >= rows) drop = pos.row - rows + 1;
   const int shown = self->alt_ ? 1 : 0;
   if (drop > 0 && self->sink_ != nullptr) {
-    for (int r = 0; r < drop; ++r)
-      self->sink_->scrolled_out(self->alt_ ? Buffer::alternate : Buffer::primary, r,
-                                self->screens_[shown].text(r));
+    for (int r = 0; r < drop; ++r) {
+      int pad = 0;
+      const std::string_view text = self->screens_[shown].text_view(r, self->line_, pad);
+      self->sink_->scrolled_out(self->alt_ ? Buffer::alternate : Buffer::primary, r, text, pad);
+    }
   }
   self->screens_[shown].resize(cols, rows, drop, self->gen_);
   self->screens_[1 - shown].resize(cols, rows, 0, self->gen_);

@@ -100,10 +100,13 @@ struct Terminal::Impl final : detail::ShadowHost {
   bool line_attrs_ = false;
   detail::Shadow shadow_;
   std::vector<Cell> tmp_;   // scratch row for moves, kept to avoid per-event allocation
+  std::string line_;        // scratch text of a row handed to the line sink
+  std::vector<char> pend_buf_;  // text() scratch: the bytes of rows not yet in cells
 
   // Piece being fed: bytes [pending_, piece_end_) of piece_ are not yet given to libvterm.
   const char* piece_ = nullptr;
   size_t pending_ = 0;
+  size_t piece_len_ = 0;
 };
 
 }  // namespace tap::term

@@ -65,7 +65,7 @@ class RenderedLines final : public term::LineSink {
   void finish(format::Nanos time);
 
   // term::LineSink
-  void scrolled_out(term::Buffer buffer, int row, std::string_view text) override;
+  void scrolled_out(term::Buffer buffer, int row, std::string_view text, int pad) override;
 
  private:
   // The text of the rows above a row that wrapped into it, waiting to be emitted with it.

@@ -60,8 +60,10 @@ enum class Buffer : uint8_t { primary = 0, alternate = 1 };
 class LineSink {
  public:
   virtual ~LineSink() = default;
-  // A row scrolled out of the screen or of a scroll region (top line lost).
-  virtual void scrolled_out(Buffer buffer, int row, std::string_view text) = 0;
+  // A row scrolled out of the screen or of a scroll region (top line lost). `pad` is the number
+  // of blank cells after the text up to the right edge (a row that continues on the next keeps
+  // them as part of its line). `text` is valid only during the call.
+  virtual void scrolled_out(Buffer buffer, int row, std::string_view text, int pad) = 0;
 };
 
 class Terminal {
