@@ -2,7 +2,9 @@
 
 #include <cstring>
 
-#if defined(__SSE2__)
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -40,9 +42,9 @@ bool covers(std::string_view prev, std::string_view next) {
 }
 
 // The first byte at or after `i` that pure_output must look at: a C0 control, DEL, or 0xC2
-// (the lead byte of a C1 control in UTF-8). Text is skipped 16 bytes at a time: every output
-// byte passes here, so this runs at memory speed rather than at a branch per byte.
-size_t next_special(const char* p, size_t n, size_t i) {
+// (the lead byte of a C1 control in UTF-8). Text is skipped 16 or 32 bytes at a time: every
+// output byte passes here, so this runs at memory speed rather than at a branch per byte.
+size_t next_special_tail(const char* p, size_t n, size_t i) {
 #if defined(__SSE2__)
   const __m128i k1f = _mm_set1_epi8(0x1f), k7f = _mm_set1_epi8(0x7f), kc2 = _mm_set1_epi8(static_cast<char>(0xc2));
   for (; i + 16 <= n; i += 16) {
@@ -58,6 +60,30 @@ size_t next_special(const char* p, size_t n, size_t i) {
     if (c < 0x20 || c == 0x7f || c == 0xc2) return i;
   }
   return n;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) size_t next_special_avx2(const char* p, size_t n, size_t i) {
+  const __m256i k1f = _mm256_set1_epi8(0x1f), k7f = _mm256_set1_epi8(0x7f),
+                kc2 = _mm256_set1_epi8(static_cast<char>(0xc2));
+  for (; i + 32 <= n; i += 32) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    const __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(x, k1f), x);
+    const __m256i hit =
+        _mm256_or_si256(ctl, _mm256_or_si256(_mm256_cmpeq_epi8(x, k7f), _mm256_cmpeq_epi8(x, kc2)));
+    const auto mask = static_cast<unsigned>(_mm256_movemask_epi8(hit));
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
+  }
+  return next_special_tail(p, n, i);
+}
+const bool kAvx2 = __builtin_cpu_supports("avx2");
+#endif
+
+size_t next_special(const char* p, size_t n, size_t i) {
+#if defined(__x86_64__)
+  if (kAvx2) return next_special_avx2(p, n, i);
+#endif
+  return next_special_tail(p, n, i);
 }
 
 // True when `bytes` can only change the cursor's row and the rows below it, and scroll: text,
@@ -138,7 +164,7 @@ void RenderedLines::snapshot_all(format::Nanos time) {
   for (int b = 0; b < 2; ++b) {
     const auto buf = static_cast<Buffer>(b);
     Screen& s = screens_[b];
-    s.rows.assign(rows, Row{});
+    s.rows.assign(static_cast<size_t>(rows));
     s.last_in_place.assign(rows, std::string());
     s.pending.set = false;
     for (int r = 0; r < rows; ++r) {
@@ -201,7 +227,7 @@ void RenderedLines::output(format::Nanos time, std::string_view bytes) {
 void RenderedLines::ensure_known(Buffer buffer, int row) {
   Row& r = screens_[static_cast<int>(buffer)].rows[row];
   if (r.known) return;
-  r.text = term_->row_text(buffer, row);
+  term_->row_text(buffer, row, r.text);
   r.hash = hash_text(r.text);
   r.known = true;
 }
@@ -328,12 +354,13 @@ void RenderedLines::settle(Buffer buffer) {
   // changed_ is ascending: the row above a changed row needs a look of its own only when it
   // did not change itself.
   int prev = -2;
+  if (!changed_.empty()) term_->row_continuations(buffer, conts_);
   for (int r : changed_) {
     if (r >= rows) break;
     s.max_gen = std::max(s.max_gen, s.rows[r].gen);
     for (int q = prev == r - 1 ? r : std::max(0, r - 1); q <= r; ++q) {
       Row& row = s.rows[q];
-      row.cont = term_->row_continues(buffer, q);
+      row.cont = conts_[static_cast<size_t>(q)] != 0;
       row.pad = row.cont ? trailing_blanks(buffer, q) : 0;
     }
     prev = r;
@@ -356,8 +383,9 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
   const int old_rows = static_cast<int>(s.rows.size());
 
   changed_.clear();
+  term_->row_generations(buffer, all_gens_);
   for (int r = 0; r < rows; ++r) {
-    if (resized || r >= old_rows || term_->row_generation(buffer, r) != s.rows[r].gen) {
+    if (resized || r >= old_rows || all_gens_[static_cast<size_t>(r)] != s.rows[r].gen) {
       changed_.push_back(r);
     }
   }
@@ -374,9 +402,9 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
   for (size_t k = 0; k < n; ++k) {
     const int r = changed_[k];
     Row& f = fresh_[k];
-    f.text = term_->row_text(buffer, r);
+    term_->row_text(buffer, r, f.text);
     f.hash = hash_text(f.text);
-    f.gen = term_->row_generation(buffer, r);
+    f.gen = all_gens_[static_cast<size_t>(r)];
     f.since = now;
     f.emitted = false;
     f.resolved = false;
@@ -505,8 +533,8 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
     s.rows.resize(rows);
     s.last_in_place.resize(rows);
   }
-  for (size_t k = 0; k < n; ++k) swap_rows(s.rows[changed_[k]], fresh_[k]);
-  for (Row& row : s.rows) row.resolved = false;
+  for (size_t k = 0; k < n; ++k) s.rows.swap(static_cast<size_t>(changed_[k]), fresh_, k);
+  for (size_t i = 0; i < s.rows.size(); ++i) s.rows[i].resolved = false;
   // Old rows that went without being emitted or taken over leave their heads alone.
   for (size_t k = 0; k < n; ++k) flush_head(fresh_[k].head);
   settle(buffer);
@@ -520,15 +548,16 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_r
   s.scrolled = 0;
   changed_.clear();
   gens_.clear();
+  term_->row_generations(buffer, all_gens_);
   for (int r = std::min(first_row, rows); r < rows; ++r) {
-    const uint64_t gen = term_->row_generation(buffer, r);
+    const uint64_t gen = all_gens_[static_cast<size_t>(r)];
     if (gen != s.rows[r].gen) {
       changed_.push_back(r);
       gens_.push_back(gen);
     }
   }
   if (changed_.empty()) {
-    for (Row& row : s.rows) row.resolved = false;
+    for (size_t i = 0; i < s.rows.size(); ++i) s.rows[i].resolved = false;
     settle(buffer);
     return;
   }
@@ -558,14 +587,14 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_r
     if (from >= 0) {
       // A changed position is rewritten below, so its row can be taken without a copy.
       if (from < rows && pos_to_k_[from] >= 0 && from != r) {
-        swap_rows(f, s.rows[from]);
+        fresh_.swap(k, s.rows, static_cast<size_t>(from));  // `f` is now the scratch at `from`
       } else {
         f = s.rows[from];
         s.rows[from].head.set = false;  // the head went with the copy
       }
       s.rows[from].resolved = true;
       old_to_k_[from] = static_cast<int>(k);
-      f.resolved = false;
+      fresh_[k].resolved = false;
       continue;
     }
     f.known = false;
@@ -595,7 +624,7 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_r
       if (p < 0 || p >= rows || pos_to_k_[p] < 0) continue;
       Row& f = fresh_[pos_to_k_[p]];
       if (!f.known) {
-        f.text = term_->row_text(buffer, p);
+        term_->row_text(buffer, p, f.text);
         f.hash = hash_text(f.text);
         f.known = true;
       }
@@ -618,8 +647,8 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_r
     }
     s.last_in_place[r] = old.text;
   }
-  for (size_t k = 0; k < n; ++k) swap_rows(s.rows[changed_[k]], fresh_[k]);
-  for (Row& row : s.rows) row.resolved = false;
+  for (size_t k = 0; k < n; ++k) s.rows.swap(static_cast<size_t>(changed_[k]), fresh_, k);
+  for (size_t i = 0; i < s.rows.size(); ++i) s.rows[i].resolved = false;
   for (size_t k = 0; k < n; ++k) flush_head(fresh_[k].head);
   settle(buffer);
 }

@@ -31,6 +31,7 @@ void Screen::init(int cols, int rows, uint64_t gen) {
   for (Row& r : rows_) {
     r.cells.assign(cols, Cell{});
     r.gen = gen;
+    r.ascii_gen = gen;  // blank: its (empty) text is known
   }
 }
 
@@ -40,6 +41,8 @@ void Screen::reset_row(Row& row, const Cell& blank, uint64_t& gen) {
   row.line_info = 0;
   row.wrapped = false;
   row.gen = ++gen;
+  row.ascii.clear();  // blank: its (empty) text is known
+  row.ascii_gen = row.gen;
 }
 
 void Screen::scroll_rows(int top, int bottom, int n, const Cell& blank, uint64_t& gen) {
@@ -87,6 +90,7 @@ void Screen::resize(int cols, int rows, int drop_top, uint64_t& gen) {
   while (static_cast<int>(next.size()) < rows) {
     Row fresh;
     fresh.gen = ++gen;
+    fresh.ascii_gen = fresh.gen;
     next.push_back(std::move(fresh));
   }
   for (Row& r : next) {
@@ -95,7 +99,12 @@ void Screen::resize(int cols, int rows, int drop_top, uint64_t& gen) {
       r.wrapped = false;  // no reflow: the row's old end is not where the next row continues
       // A wide glyph cut in half by the new right edge becomes a blank.
       if (r.len == cols && cols > 0 && r.cells[cols - 1].width == 2) r.cells[cols - 1] = r.blank;
+      const bool kept = r.ascii_gen == r.gen;
       r.gen = ++gen;
+      if (kept) {  // a plain row keeps its bytes, cut at the new edge
+        if (r.ascii.size() > static_cast<size_t>(cols)) r.ascii.resize(static_cast<size_t>(cols));
+        r.ascii_gen = r.gen;
+      }
     }
     r.cells.resize(cols);
   }

@@ -68,6 +68,8 @@ class Screen {
       r.blank.pen.bg = bg;
     }
     r.gen = ++gen;
+    r.ascii.clear();  // blank: its (empty) text is known
+    r.ascii_gen = r.gen;
     base_ = slot(1);
     row(last).line_info = li;
   }

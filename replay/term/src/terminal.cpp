@@ -424,8 +424,15 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
   const bool kept = row.ascii_gen == row.gen;
   row.gen = ++self->gen_;
   if (kept && g.chars[0] >= 0x20 && g.chars[0] < 0x7F && g.chars[1] == 0 && w == 1) {
-    if (row.ascii.size() <= static_cast<size_t>(c)) row.ascii.resize(static_cast<size_t>(c) + 1, ' ');
-    row.ascii[static_cast<size_t>(c)] = static_cast<char>(g.chars[0]);
+    std::string& bytes = row.ascii;
+    const auto at = static_cast<size_t>(c);
+    const auto ch = static_cast<char>(g.chars[0]);
+    if (at < bytes.size()) {
+      bytes[at] = ch;
+    } else {
+      if (at > bytes.size()) bytes.append(at - bytes.size(), ' ');  // blank cells read as ' '
+      bytes.push_back(ch);
+    }
     row.ascii_gen = row.gen;
   }
   return 1;
@@ -736,6 +743,28 @@ std::string Terminal::row_text(int row) const {
 std::string Terminal::row_text(Buffer buffer, int row) const {
   if (row < 0 || row >= impl_->rows_) return {};
   return impl_->screen(buffer).text(row);
+}
+
+void Terminal::row_text(Buffer buffer, int row, std::string& out) const {
+  if (row < 0 || row >= impl_->rows_) {
+    out.clear();
+    return;
+  }
+  impl_->screen(buffer).text_into(row, out);
+}
+
+void Terminal::row_generations(Buffer buffer, std::vector<uint64_t>& out) const {
+  const detail::Screen& scr = impl_->screen(buffer);
+  out.resize(static_cast<size_t>(impl_->rows_));
+  for (int r = 0; r < impl_->rows_; ++r) out[static_cast<size_t>(r)] = scr.row(r).gen;
+}
+
+void Terminal::row_continuations(Buffer buffer, std::vector<char>& out) const {
+  const detail::Screen& scr = impl_->screen(buffer);
+  const int rows = impl_->rows_;
+  out.resize(static_cast<size_t>(rows));
+  for (int r = 0; r + 1 < rows; ++r) out[static_cast<size_t>(r)] = scr.row(r + 1).wrapped ? 1 : 0;
+  if (rows > 0) out[static_cast<size_t>(rows - 1)] = 0;
 }
 
 bool Terminal::row_continues(Buffer buffer, int row) const {

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -86,24 +87,36 @@ class RenderedLines final : public term::LineSink {
     bool cont = false;        // the text continues on the row below (as of the last event)
     int pad = 0;              // blank cells trimmed off its end, when it continues
   };
-  // Field by field: rows are swapped for every row of every event that scrolls, and std::swap
-  // moves the whole struct three times. Keep in step with Row.
-  static void swap_rows(Row& a, Row& b) noexcept {
-    a.text.swap(b.text);
-    if (a.head.set || b.head.set) a.head.text.swap(b.head.text);  // an unset head's text is stale
-    std::swap(a.head.since, b.head.since);
-    std::swap(a.head.set, b.head.set);
-    std::swap(a.hash, b.hash);
-    std::swap(a.since, b.since);
-    std::swap(a.gen, b.gen);
-    std::swap(a.emitted, b.emitted);
-    std::swap(a.resolved, b.resolved);
-    std::swap(a.known, b.known);
-    std::swap(a.cont, b.cont);
-    std::swap(a.pad, b.pad);
-  }
+  // Rows by position. Rows move between positions (and the scratch of fresh rows) for every
+  // row of every event that scrolls: each row lives in its own allocation and a move swaps
+  // two pointers, not two rows' strings and fields.
+  class RowTable {
+   public:
+    size_t size() const { return slots_.size(); }
+    Row& operator[](size_t i) { return *slots_[i]; }
+    const Row& operator[](size_t i) const { return *slots_[i]; }
+    // `n` rows, each as a default Row.
+    void assign(size_t n) {
+      slots_.resize(n);
+      for (auto& slot : slots_) {
+        if (slot) *slot = Row{};
+        else slot = std::make_unique<Row>();
+      }
+    }
+    // Grows with default rows or drops rows from the end.
+    void resize(size_t n) {
+      const size_t old = slots_.size();
+      slots_.resize(n);
+      for (size_t i = old; i < n; ++i) slots_[i] = std::make_unique<Row>();
+    }
+    // Exchanges the row at `i` with the row at `j` of `other` (or of this table).
+    void swap(size_t i, RowTable& other, size_t j) noexcept { slots_[i].swap(other.slots_[j]); }
+
+   private:
+    std::vector<std::unique_ptr<Row>> slots_;
+  };
   struct Screen {
-    std::vector<Row> rows;
+    RowTable rows;
     std::vector<std::string> last_in_place;  // the last text emitted from this row in place
     int scrolled = 0;                        // rows scrolled out during the current event
     int scroll_top = 0;                      // the row the last one scrolled out of
@@ -144,9 +157,11 @@ class RenderedLines final : public term::LineSink {
   format::Nanos now_ = 0;
   bool alt_ = false;
   // Scratch reused across events so the hot path does not allocate.
-  std::vector<Row> fresh_;
+  RowTable fresh_;
   std::vector<int> changed_;
   std::vector<uint64_t> gens_;  // the generation of each changed_ row
+  std::vector<uint64_t> all_gens_;  // every row's generation after the event
+  std::vector<char> conts_;         // every row's continuation flag after the event
   std::vector<char> claimed_;
   std::vector<int> pos_to_k_;
   std::vector<int> old_to_k_;

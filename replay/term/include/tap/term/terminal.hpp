@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tap/support/result.hpp"
 
@@ -90,6 +91,8 @@ class Terminal {
   // A row of the shown buffer as UTF-8, trailing blanks trimmed.
   std::string row_text(int row) const;
   std::string row_text(Buffer buffer, int row) const;
+  // The same into `out`, reusing its capacity (callers that read rows per event).
+  void row_text(Buffer buffer, int row, std::string& out) const;
 
   // True when the row's text continues on row + 1: its last glyph was followed by an autowrap
   // onto the next row (a soft wrap, to be joined into one logical line). Follows the rows
@@ -101,6 +104,10 @@ class Terminal {
   uint64_t scrolled_lines() const;
   // Bumped for a row whenever its cells change; lets callers find rows that changed.
   uint64_t row_generation(Buffer buffer, int row) const;
+  // Every row's generation, and whether it continues on the next (row_continues), from the top
+  // (callers that look at every row after each event).
+  void row_generations(Buffer buffer, std::vector<uint64_t>& out) const;
+  void row_continuations(Buffer buffer, std::vector<char>& out) const;
 
   void set_line_sink(LineSink* sink);  // not owned; nullptr to stop
 
