@@ -41,23 +41,29 @@ bool covers(std::string_view prev, std::string_view next) {
   return true;
 }
 
-// The first byte at or after `i` that pure_output must look at: a C0 control, DEL, or 0xC2
-// (the lead byte of a C1 control in UTF-8). Text is skipped 16 or 32 bytes at a time: every
-// output byte passes here, so this runs at memory speed rather than at a branch per byte.
+// The first byte at or after `i` that pure_output must look at: a C0 control other than the
+// harmless BEL..CR (0x07-0x0d: bell, backspace, tab, line feeds, carriage return), DEL, or
+// 0xC2 (the lead byte of a C1 control in UTF-8). Text and line ends are skipped 16 or 32 bytes
+// at a time: every output byte passes here, so this runs at memory speed.
 size_t next_special_tail(const char* p, size_t n, size_t i) {
 #if defined(__SSE2__)
-  const __m128i k1f = _mm_set1_epi8(0x1f), k7f = _mm_set1_epi8(0x7f), kc2 = _mm_set1_epi8(static_cast<char>(0xc2));
+  const __m128i k1f = _mm_set1_epi8(0x1f), k7f = _mm_set1_epi8(0x7f),
+                kc2 = _mm_set1_epi8(static_cast<char>(0xc2)), k07 = _mm_set1_epi8(0x07),
+                k06 = _mm_set1_epi8(0x06);
   for (; i + 16 <= n; i += 16) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
     const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, k1f), x);  // x <= 0x1f, unsigned
-    const __m128i hit = _mm_or_si128(ctl, _mm_or_si128(_mm_cmpeq_epi8(x, k7f), _mm_cmpeq_epi8(x, kc2)));
+    const __m128i t = _mm_sub_epi8(x, k07);
+    const __m128i harmless = _mm_cmpeq_epi8(_mm_min_epu8(t, k06), t);  // 0x07 <= x <= 0x0d
+    const __m128i hit = _mm_or_si128(_mm_andnot_si128(harmless, ctl),
+                                     _mm_or_si128(_mm_cmpeq_epi8(x, k7f), _mm_cmpeq_epi8(x, kc2)));
     const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
     if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
   }
 #endif
   for (; i < n; ++i) {
     const auto c = static_cast<unsigned char>(p[i]);
-    if (c < 0x20 || c == 0x7f || c == 0xc2) return i;
+    if ((c < 0x20 && !(c >= 0x07 && c <= 0x0d)) || c == 0x7f || c == 0xc2) return i;
   }
   return n;
 }
@@ -65,12 +71,16 @@ size_t next_special_tail(const char* p, size_t n, size_t i) {
 #if defined(__x86_64__)
 __attribute__((target("avx2"))) size_t next_special_avx2(const char* p, size_t n, size_t i) {
   const __m256i k1f = _mm256_set1_epi8(0x1f), k7f = _mm256_set1_epi8(0x7f),
-                kc2 = _mm256_set1_epi8(static_cast<char>(0xc2));
+                kc2 = _mm256_set1_epi8(static_cast<char>(0xc2)), k07 = _mm256_set1_epi8(0x07),
+                k06 = _mm256_set1_epi8(0x06);
   for (; i + 32 <= n; i += 32) {
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
     const __m256i ctl = _mm256_cmpeq_epi8(_mm256_min_epu8(x, k1f), x);
-    const __m256i hit =
-        _mm256_or_si256(ctl, _mm256_or_si256(_mm256_cmpeq_epi8(x, k7f), _mm256_cmpeq_epi8(x, kc2)));
+    const __m256i t = _mm256_sub_epi8(x, k07);
+    const __m256i harmless = _mm256_cmpeq_epi8(_mm256_min_epu8(t, k06), t);
+    const __m256i hit = _mm256_or_si256(
+        _mm256_andnot_si256(harmless, ctl),
+        _mm256_or_si256(_mm256_cmpeq_epi8(x, k7f), _mm256_cmpeq_epi8(x, kc2)));
     const auto mask = static_cast<unsigned>(_mm256_movemask_epi8(hit));
     if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
   }
@@ -94,29 +104,21 @@ bool pure_output(std::string_view bytes) {
   const size_t n = bytes.size();
   for (size_t i = 0; (i = next_special(bytes.data(), n, i)) < n; ++i) {
     const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c >= 0x20 && c != 0x7f) {
-      if (c == 0xc2 && i + 1 < n) {
+    if (c == 0xc2) {
+      if (i + 1 < n) {
         const auto d = static_cast<unsigned char>(bytes[i + 1]);
         if (d >= 0x80 && d <= 0x9f) return false;  // a C1 control such as CSI
       }
       continue;
     }
-    switch (c) {
-      case '\r': case '\n': case '\v': case '\f': case '\t': case '\b': case 0x07:
-        continue;
-      case 0x1b: {
-        if (i + 1 >= n || bytes[i + 1] != '[') return false;
-        size_t j = i + 2;
-        while (j < n && ((bytes[j] >= '0' && bytes[j] <= '9') || bytes[j] == ';' || bytes[j] == ':')) ++j;
-        if (j >= n) return false;  // cut off: the next event continues it
-        const char f = bytes[j];
-        if (f != 'm' && f != 'K' && f != 'C' && f != 'D' && f != 'G') return false;
-        i = j;
-        continue;
-      }
-      default:
-        return false;
-    }
+    if (c != 0x1b) return false;  // another C0 control or DEL
+    if (i + 1 >= n || bytes[i + 1] != '[') return false;
+    size_t j = i + 2;
+    while (j < n && ((bytes[j] >= '0' && bytes[j] <= '9') || bytes[j] == ';' || bytes[j] == ':')) ++j;
+    if (j >= n) return false;  // cut off: the next event continues it
+    const char f = bytes[j];
+    if (f != 'm' && f != 'K' && f != 'C' && f != 'D' && f != 'G') return false;
+    i = j;
   }
   return true;
 }
