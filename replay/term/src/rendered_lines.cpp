@@ -203,12 +203,15 @@ void RenderedLines::output(format::Nanos time, std::string_view bytes) {
     const int rows = term_->rows();
     const int cursor_row = std::max(0, term_->cursor().row);
     const uint64_t scrolled = term_->scrolled_lines();
+    const uint64_t screen_scrolled = term_->screen_scrolls(shown);
     for (int r = cursor_row; r < rows; ++r) ensure_known(shown, r);
     term_->feed(bytes);
     if (term_->alt_screen() == alt_) {
       // Without a scroll (of any region, any width) such an event changed no row above the
       // cursor's: only those need a look (typing at a prompt touches one row, not the screen).
-      reconcile_lazy(shown, time, term_->scrolled_lines() == scrolled ? cursor_row : 0);
+      const uint64_t moved = term_->screen_scrolls(shown) - screen_scrolled;
+      reconcile_lazy(shown, time, term_->scrolled_lines() == scrolled ? cursor_row : 0,
+                     moved < static_cast<uint64_t>(rows) ? static_cast<int>(moved) : rows);
       return;
     }
     // Cannot happen for a pure event; if it does, fall through to the full comparison.
@@ -356,13 +359,15 @@ void RenderedLines::settle(Buffer buffer) {
   // changed_ is ascending: the row above a changed row needs a look of its own only when it
   // did not change itself.
   int prev = -2;
-  if (!changed_.empty()) term_->row_continuations(buffer, conts_);
+  // A few rows (a scroll by a line or two) are asked one by one; many at once.
+  const bool bulk = changed_.size() * 4 > static_cast<size_t>(rows);
+  if (bulk) term_->row_continuations(buffer, conts_);
   for (int r : changed_) {
     if (r >= rows) break;
     s.max_gen = std::max(s.max_gen, s.rows[r].gen);
     for (int q = prev == r - 1 ? r : std::max(0, r - 1); q <= r; ++q) {
       Row& row = s.rows[q];
-      row.cont = conts_[static_cast<size_t>(q)] != 0;
+      row.cont = bulk ? conts_[static_cast<size_t>(q)] != 0 : term_->row_continues(buffer, q);
       row.pad = row.cont ? trailing_blanks(buffer, q) : 0;
     }
     prev = r;
@@ -543,11 +548,21 @@ bool RenderedLines::reconcile(Buffer buffer, format::Nanos now, bool resized) {
   return true;
 }
 
-void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_row) {
+void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_row, int screen_scrolled) {
   Screen& s = screens_[static_cast<int>(buffer)];
   const int rows = term_->rows();
   const int scrolled = s.scrolled;
   s.scrolled = 0;
+  // When every line that left went off the top of the whole screen, the rows below moved up
+  // by that many: the table turns with them (O(1)), and only rows written during the event
+  // differ from it. Table index i then holds the old row of old position (i + rot) % rows.
+  int rot = 0;
+  if (screen_scrolled > 0 && screen_scrolled == scrolled && screen_scrolled < rows && first_row == 0 &&
+      static_cast<int>(s.rows.size()) == rows) {
+    s.rows.rotate(static_cast<size_t>(screen_scrolled));
+    rot = screen_scrolled;
+  }
+  const auto old_pos = [rot, rows](int i) { return rot == 0 ? i : (i + rot) % rows; };
   changed_.clear();
   gens_.clear();
   term_->row_generations(buffer, all_gens_);
@@ -575,7 +590,7 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_r
     const uint64_t gen = gens_[k];
     Row& f = fresh_[k];
     int from = -1;
-    const int guess = r + scrolled;
+    const int guess = r + scrolled - rot;  // the table index of the old row that moved here
     if (guess < rows && !s.rows[guess].resolved && s.rows[guess].gen == gen) {
       from = guess;
     } else if (gen <= s.max_gen) {  // newer than every old row: written now, moved from nowhere
@@ -608,21 +623,28 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_r
     f.resolved = false;
     f.head.set = false;
   }
+  // The old row below the one at table index r, wherever its content went.
   auto continuation = [&](int r) -> Head* {
-    const int below = r + 1;
-    if (below >= rows) return nullptr;
+    if (old_pos(r) + 1 >= rows) return nullptr;
+    const int below = r + 1 == rows ? 0 : r + 1;
     if (!s.rows[below].resolved) return &s.rows[below].head;
     return old_to_k_[below] >= 0 ? &fresh_[old_to_k_[below]].head : nullptr;
   };
   // Old rows that neither moved nor scrolled out were changed in place: only the cursor's row
-  // and those below it, which were read before the event.
-  for (int r : changed_) {
+  // and those below it, which were read before the event. They go top to bottom as they stood
+  // (a wrapped line is held row by row until its last row): from old position 0 on.
+  const size_t first = rot == 0 ? 0
+                                : static_cast<size_t>(std::lower_bound(changed_.begin(), changed_.end(), rows - rot) -
+                                                      changed_.begin());
+  for (size_t i = 0; i < n; ++i) {
+    const int r = changed_[first + i < n ? first + i : first + i - n];
     Row& old = s.rows[r];
     if (old.resolved) continue;
     old.resolved = true;
     if (!old.known || old.text.empty()) continue;
     bool settled = false;
-    for (int p : {r - scrolled, r}) {
+    const int o = old_pos(r);
+    for (int p : {o - scrolled, o}) {  // moved with the scroll, or stayed
       if (p < 0 || p >= rows || pos_to_k_[p] < 0) continue;
       Row& f = fresh_[pos_to_k_[p]];
       if (!f.known) {
@@ -644,10 +666,10 @@ void RenderedLines::reconcile_lazy(Buffer buffer, format::Nanos now, int first_r
       }
     }
     if (settled) continue;
-    if (old.head.set || (!old.emitted && old.text != s.last_in_place[r])) {
+    if (old.head.set || (!old.emitted && old.text != s.last_in_place[o])) {
       emit(old.head, old.text, old.since, old.cont ? continuation(r) : nullptr, old.pad);
     }
-    s.last_in_place[r] = old.text;
+    s.last_in_place[o] = old.text;
   }
   for (size_t k = 0; k < n; ++k) s.rows.swap(static_cast<size_t>(changed_[k]), fresh_, k);
   for (size_t i = 0; i < s.rows.size(); ++i) s.rows[i].resolved = false;

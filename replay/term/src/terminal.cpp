@@ -209,6 +209,7 @@ void Terminal::Impl::text(size_t from, size_t to) {
       }
     }
     ++scrolled_;
+    ++screen_scrolls_[alt_ ? 1 : 0];
     scr.scroll_up_one(pen_.bg, gen_);
     detail::Row& bottom = scr.row(last_row);  // the row that was on top, now blank
     bottom.pend = pend_next;
@@ -523,6 +524,9 @@ int Terminal::Impl::on_scrollrect(VTermRect rect, int downward, int rightward, v
   if (downward > 0) {
     const int lost = std::min(downward, height);
     self->scrolled_ += static_cast<uint64_t>(lost);
+    if (rect.start_row == 0 && rect.end_row == self->rows_ && rect.start_col == 0 &&
+        rect.end_col == self->cols_)
+      self->screen_scrolls_[self->alt_ ? 1 : 0] += static_cast<uint64_t>(lost);
     if (self->sink_ != nullptr && rect.start_col == 0 && rect.end_col == self->cols_) {
       const Buffer b = self->alt_ ? Buffer::alternate : Buffer::primary;
       for (int r = rect.start_row; r < rect.start_row + lost; ++r) {
@@ -773,6 +777,10 @@ bool Terminal::row_continues(Buffer buffer, int row) const {
 }
 
 uint64_t Terminal::scrolled_lines() const { return impl_->scrolled_; }
+
+uint64_t Terminal::screen_scrolls(Buffer buffer) const {
+  return impl_->screen_scrolls_[static_cast<int>(buffer)];
+}
 
 uint64_t Terminal::row_generation(Buffer buffer, int row) const {
   if (row < 0 || row >= impl_->rows_) return 0;

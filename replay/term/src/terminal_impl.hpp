@@ -79,6 +79,8 @@ struct Terminal::Impl final : detail::ShadowHost {
   Props props_;
   std::string title_, icon_;
   uint64_t scrolled_ = 0;
+  // Lines scrolled off the top of the whole screen, per buffer (not of a smaller region).
+  std::array<uint64_t, 2> screen_scrolls_{};
   uint64_t gen_ = 0;
   LineSink* sink_ = nullptr;
   bool restoring_ = false;  // callbacks do not touch the screens while a keyframe is restored

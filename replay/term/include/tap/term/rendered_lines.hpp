@@ -25,6 +25,7 @@
 // is then when any of its rows last changed.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -93,27 +94,40 @@ class RenderedLines final : public term::LineSink {
   class RowTable {
    public:
     size_t size() const { return slots_.size(); }
-    Row& operator[](size_t i) { return *slots_[i]; }
-    const Row& operator[](size_t i) const { return *slots_[i]; }
+    Row& operator[](size_t i) { return *slots_[slot(i)]; }
+    const Row& operator[](size_t i) const { return *slots_[slot(i)]; }
     // `n` rows, each as a default Row.
     void assign(size_t n) {
+      base_ = 0;
       slots_.resize(n);
-      for (auto& slot : slots_) {
-        if (slot) *slot = Row{};
-        else slot = std::make_unique<Row>();
+      for (auto& s : slots_) {
+        if (s) *s = Row{};
+        else s = std::make_unique<Row>();
       }
     }
     // Grows with default rows or drops rows from the end.
     void resize(size_t n) {
+      std::rotate(slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(base_), slots_.end());
+      base_ = 0;
       const size_t old = slots_.size();
       slots_.resize(n);
       for (size_t i = old; i < n; ++i) slots_[i] = std::make_unique<Row>();
     }
     // Exchanges the row at `i` with the row at `j` of `other` (or of this table).
-    void swap(size_t i, RowTable& other, size_t j) noexcept { slots_[i].swap(other.slots_[j]); }
+    void swap(size_t i, RowTable& other, size_t j) noexcept { slots_[slot(i)].swap(other.slots_[other.slot(j)]); }
+    // Row i + k becomes row i (the top k rows go to the bottom): a whole-screen scroll, O(1).
+    void rotate(size_t k) {
+      if (slots_.empty()) return;
+      base_ = (base_ + k) % slots_.size();
+    }
 
    private:
+    size_t slot(size_t i) const {
+      const size_t at = base_ + i;
+      return at >= slots_.size() ? at - slots_.size() : at;
+    }
     std::vector<std::unique_ptr<Row>> slots_;
+    size_t base_ = 0;
   };
   struct Screen {
     RowTable rows;
@@ -132,7 +146,8 @@ class RenderedLines final : public term::LineSink {
   bool reconcile(term::Buffer buffer, format::Nanos now, bool resized);
   // The pure-event form of reconcile: moved rows by generation, new rows left unread.
   // Rows above `first_row` are known not to have changed.
-  void reconcile_lazy(term::Buffer buffer, format::Nanos now, int first_row);
+  // `screen_scrolled`: lines the whole screen scrolled by during the event.
+  void reconcile_lazy(term::Buffer buffer, format::Nanos now, int first_row, int screen_scrolled);
   // Reads a row's text if it was left unread.
   void ensure_known(term::Buffer buffer, int row);
   void ensure_all_known(term::Buffer buffer);

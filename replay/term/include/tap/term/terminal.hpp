@@ -102,6 +102,9 @@ class Terminal {
 
   // Total lines scrolled off the top of any buffer since creation (keyframe rule input).
   uint64_t scrolled_lines() const;
+  // Lines scrolled off the top of a buffer's whole screen (a scroll of the full width and
+  // height; not of a smaller region) since creation or restore: rows that all moved up alike.
+  uint64_t screen_scrolls(Buffer buffer) const;
   // Bumped for a row whenever its cells change; lets callers find rows that changed.
   uint64_t row_generation(Buffer buffer, int row) const;
   // Every row's generation, and whether it continues on the next (row_continues), from the top
