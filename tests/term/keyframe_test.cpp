@@ -331,6 +331,66 @@ TEST(Keyframes, StayWithinBudgetOnADenseScreen) {
   EXPECT_LE(t.save().size(), kMaxKeyframe);
 }
 
+// ---- regressions: each stream below diverged after a restore before its cause was fixed ----
+
+// Feeds `pieces` (one write each) to a new terminal of cols x rows.
+Terminal fed(int cols, int rows, const std::vector<std::string>& pieces) {
+  Terminal t(cols, rows);
+  for (const std::string& p : pieces) t.feed(p);
+  return t;
+}
+
+// Restores t's keyframe, feeds `after` to both and compares.
+void expect_exact_restore(Terminal& t, const std::vector<std::string>& after) {
+  ASSERT_TRUE(t.keyframe_safe());
+  Terminal r = restore_or_fail(t);
+  std::string why;
+  ASSERT_TRUE(t.same_state(r, &why)) << "at restore: " << why;
+  for (const std::string& p : after) {
+    t.feed(p);
+    r.feed(p);
+  }
+  EXPECT_TRUE(t.same_state(r, &why)) << why;
+}
+
+// libvterm 0.1.4 decodes text that starts with ASCII with GL's own UTF-8 decoder (G0-G3 each
+// have one until designated) and text that starts with a byte >= 0x80 with another: a lead
+// byte left in the first is not completed by the second (generated seeds 512 and 1316).
+TEST(KeyframeRegressions, ACharacterCutInG0sDecoderWaitsThere) {
+  Terminal t = fed(8, 10, {"y\xcc", "\xcc\x81"});  // the mark combines; G0 still waits
+  EXPECT_FALSE(t.keyframe_safe());
+  t.feed("7");  // U+FFFD then 7
+  EXPECT_EQ(t.row_text(0), "y\xcc\x81\xef\xbf\xbd" "7");
+  expect_exact_restore(t, {"\xcc\x81", "x\xc3", "\xa9"});
+
+  Terminal u = fed(11, 10, {" \xc3\x1b|\x9f"});  // ESC | between: the 0x9f goes elsewhere
+  EXPECT_FALSE(u.keyframe_safe());
+  u.feed("q");
+  expect_exact_restore(u, {"\x1b[?1047hq\x1b[Hd"});
+}
+
+// libvterm 0.1.4 ends a CSI at a byte its grammar does not allow there (a digit after an
+// intermediate, a leader byte after an argument, a byte >= 0x80), drops it, and prints what
+// follows; the scanner used to stay inside such a sequence or execute it.
+TEST(KeyframeRegressions, AnInvalidCsiEndsWhereLibvtermEndsIt) {
+  Terminal t = fed(13, 4, {"\x1b[(0\xc3\x1b[?1047h"});  // the 0xC3 is text, a lead byte
+  EXPECT_FALSE(t.keyframe_safe());
+  t.feed("\x9f" "8");
+  expect_exact_restore(t, {"ab"});
+
+  Terminal irm = fed(10, 3, {"\x1b[4?h"});  // not IRM: 'h' is printed
+  EXPECT_EQ(irm.row_text(0), "h");
+  expect_exact_restore(irm, {"ab\x1b[1;1Hx"});
+  EXPECT_EQ(irm.row_text(0), "xab");
+
+  Terminal str = fed(10, 3, {"\x1b_\x0e\x1b\\"});  // ESC _ is no string in 0.1.4: SO applies
+  Terminal so = fed(10, 3, {"\x0e"});
+  std::string why;
+  EXPECT_TRUE(str.same_state(so, &why)) << why;
+  Terminal dcs = fed(10, 3, {"\x1bPq\x0e\x1b\\"});  // C0 controls inside a string act
+  EXPECT_TRUE(dcs.same_state(so, &why)) << why;
+}
+
 // ---- the rule ----
 
 TEST(Keyframer, TakesKeyframesByOutputAndByScrolledLines) {

@@ -320,7 +320,6 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
   }
   if (n < Cell::kMaxChars) std::fill(g.chars.begin() + n, g.chars.end(), 0);
   self->glyph_left_ = false;
-  self->shadow_.hidden.single_shift = false;
   const int cols = self->cols_;
   if (self->restoring_ || static_cast<unsigned>(pos.row) >= static_cast<unsigned>(self->rows_) ||
       static_cast<unsigned>(pos.col) >= static_cast<unsigned>(cols))
