@@ -398,6 +398,10 @@ void Shadow::esc_final(unsigned char c, size_t end, ShadowHost& host) {
       host.capture_saved(h.saved);
       break;
     }
+    case '8':
+      host.sync(end);
+      host.confine_cursor();
+      break;
     case 'c':
       host.sync(end);
       h.reset(host.cols());

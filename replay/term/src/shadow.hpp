@@ -61,6 +61,10 @@ class ShadowHost {
   virtual void cancel() = 0;
   virtual void cursor(int& row, int& col) = 0;
   virtual void capture_saved(SavedCursor& saved) = 0;
+  // After DECRC: libvterm 0.1.4 puts back a saved cursor that a resize left outside the screen
+  // as it is, then reads and writes its line table there (past its end). The host brings the
+  // cursor in as libvterm's own CSI handling would.
+  virtual void confine_cursor() = 0;
   virtual int cols() const = 0;
   virtual int rows() const = 0;
   // Bytes [from, to) of the piece are ground-state text without ESC, SO, SI or bytes >= 0x80,

@@ -242,6 +242,15 @@ void Terminal::Impl::cursor(int& row, int& col) {
   col = pos.col;
 }
 
+void Terminal::Impl::confine_cursor() {
+  VTermPos pos;
+  vterm_state_get_cursorpos(state_, &pos);
+  if (pos.row < rows_ && pos.col < cols_) return;
+  // A DEC mode set without a mode changes nothing but ends, like every CSI in libvterm 0.1.4,
+  // by bounding the cursor (to the margins under DECOM, to the screen otherwise).
+  vterm_input_write(vt_.get(), "\x1b[?h", 4);
+}
+
 void Terminal::Impl::capture_saved(detail::SavedCursor& saved) {
   saved.valid = true;
   cursor(saved.row, saved.col);
