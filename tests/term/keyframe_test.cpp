@@ -98,7 +98,7 @@ std::string random_stream(std::mt19937_64& rng, int tokens, bool with_saved_curs
       "\x1b[3r", "\x1b[;4r", "\x1b[5;2r", "\x1b[2;6s", "\x1b[s", "\x1b[u", "\x1bH", "\x1b[g",
       "\x1b[3g", "\x1b[0g", "\x1b(0", "\x1b(B", "\x1b(A", "\x1b)0", "\x1b*0", "\x1b+0", "\x0e",
       "\x0f", "\x1bn", "\x1bo", "\x1b~", "\x1b}", "\x1b|", "\x1bN", "\x1bO", "\x1b" "7",
-      "\x1b" "8", "\x1b[!p", "\x1b" "D", "\x1b" "E", "\x1bM", "\x1b#5", "\x1b]0;title\x07", "\x1b]2;t2\x1b\\", "\x1bPq#0\x1b\\",
+      "\x1b" "8", "\x1b[!p", "\x1b" "D", "\x1b" "E", "\x1bM", "\x1b#5", "\x1b#8", "\x1b]0;title\x07", "\x1b]2;t2\x1b\\", "\x1bPq#0\x1b\\",
       "\x1b[5 q", "\x1b[2 q", "\x1b[1\"q", "\x1b[0\"q", "\x1b[?1;7;25h", "\xe4\xb8\xad",
       "\xf0\x9f\x98\x80", "\xcc\x81", "e\xcc\x81", "\xff", "\xc3", "\x1b=", "\x1b>",
       "\x1b[2;3H", "\x1b[99;99H", "\x1b[?6h\x1b[2;3H", "lqkx", "abc", "hello world ",
@@ -406,6 +406,20 @@ TEST(KeyframeRegressions, ACursorRestoredOutsideAShrunkScreenComesInside) {
   EXPECT_FALSE(t.keyframe_safe());  // the saved cursor is still outside
   t.feed("\x1b#5\r\n\x1b" "7");
   expect_exact_restore(t, {"\x1b" "8xy\x1b[?1049h\x1b[?1049lz"});
+}
+
+// DECALN fills the screen through libvterm's glyph callback but leaves what it keeps of the
+// last glyph (the base a combining mark attaches to) and a waiting single shift alone.
+TEST(KeyframeRegressions, DecalnLeavesTheLastGlyphAndASingleShiftAlone) {
+  Terminal t = fed(5, 3, {"a", "\x1b#8", "\x1b[2;1H\x1b[1;2H"});
+  expect_exact_restore(t, {"\xcc\x81"});
+  EXPECT_EQ(t.cell(0, 0).chars[1], U'\u0301');  // the mark went to the 'a' (now under an E)
+
+  Terminal s = fed(5, 3, {"\x1b*0\x1bN\x1b#8\x1b[1;1H"});
+  EXPECT_FALSE(s.keyframe_safe());  // SS2 still waits
+  s.feed("q");
+  EXPECT_EQ(s.cell(0, 0).chars[0], U'\u2500');  // DEC graphics from G2
+  expect_exact_restore(s, {"q"});
 }
 
 // ---- the rule ----

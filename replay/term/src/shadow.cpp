@@ -384,6 +384,10 @@ void Shadow::esc_final(unsigned char c, size_t end, ShadowHost& host) {
       case '+': which = 3; break;
       default: break;
     }
+    if (inter_[0] == '#' && c == '8') {
+      host.alignment(end);
+      return;
+    }
     if (which >= 0 && (c == '0' || c == 'A' || c == 'B')) {
       h.g[which] = static_cast<char>(c);
       h.designated |= static_cast<uint8_t>(1u << which);

@@ -65,6 +65,9 @@ class ShadowHost {
   // as it is, then reads and writes its line table there (past its end). The host brings the
   // cursor in as libvterm's own CSI handling would.
   virtual void confine_cursor() = 0;
+  // DECALN (ESC # 8) ends at byte `end`: libvterm 0.1.4 fills the screen with E through its
+  // glyph callback but leaves its last glyph (combining base, REP) and pending wrap alone.
+  virtual void alignment(size_t end) = 0;
   virtual int cols() const = 0;
   virtual int rows() const = 0;
   // Bytes [from, to) of the piece are ground-state text without ESC, SO, SI or bytes >= 0x80,

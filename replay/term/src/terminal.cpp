@@ -251,6 +251,21 @@ void Terminal::Impl::confine_cursor() {
   vterm_input_write(vt_.get(), "\x1b[?h", 4);
 }
 
+void Terminal::Impl::alignment(size_t end) {
+  sync(end - 1);  // what came before the final byte (text among it) is tracked as usual
+  const LastGlyph glyph = glyph_;
+  const bool left = glyph_left_, run_end = at_run_end_;
+  const int wrap_row = wrap_row_;
+  sync(end);
+  glyph_ = glyph;
+  glyph_left_ = left;
+  at_run_end_ = run_end;
+  wrap_row_ = wrap_row;
+  // Every row was written from its first column, none by an autowrap.
+  detail::Screen& scr = shown();
+  for (int r = 0; r < rows_; ++r) scr.row(r).wrapped = false;
+}
+
 void Terminal::Impl::capture_saved(detail::SavedCursor& saved) {
   saved.valid = true;
   cursor(saved.row, saved.col);

@@ -47,6 +47,7 @@ struct Terminal::Impl final : detail::ShadowHost {
   bool can_repeat() const override { return glyph_.valid && glyph_.width > 0; }
   size_t fed() const override { return pending_; }
   void confine_cursor() override;
+  void alignment(size_t end) override;
 
   void feed_piece(const char* p, size_t n);
   void do_resize(int cols, int rows);
