@@ -593,7 +593,8 @@ int Terminal::Impl::on_resize(int rows, int cols, VTermPos* delta, void* user) {
 int Terminal::Impl::on_setlineinfo(int row, const VTermLineInfo* newinfo, const VTermLineInfo*,
                                    void* user) {
   auto* self = static_cast<Impl*>(user);
-  if (newinfo->doublewidth || newinfo->doubleheight) self->line_attrs_ = true;
+  if (newinfo->doublewidth || newinfo->doubleheight)
+    self->line_attrs_ = self->vterm_line_attrs_ = true;
   if (self->restoring_ || row < 0 || row >= self->rows_) return 1;
   detail::Row& r = self->shown().row(row);
   r.line_info = static_cast<uint8_t>((newinfo->doublewidth ? 1 : 0) |
@@ -687,14 +688,24 @@ uint64_t Terminal::row_generation(Buffer buffer, int row) const {
 
 void Terminal::set_line_sink(LineSink* sink) { impl_->sink_ = sink; }
 
+bool Terminal::Impl::vterm_line_attrs() const {
+  if (!vterm_line_attrs_) return false;
+  for (int r = 0; r < rows_; ++r) {
+    const VTermLineInfo* info = vterm_state_get_lineinfo(state_, r);
+    if (info->doublewidth || info->doubleheight) return true;
+  }
+  vterm_line_attrs_ = false;
+  return false;
+}
+
 bool Terminal::keyframe_safe() const {
   const Impl& m = *impl_;
   if (!m.shadow_.idle() || m.phantom() || m.shadow_.hidden.single_shift) return false;
   if (m.early_wrap_possible()) return false;  // restore() cannot say the cursor stayed there
   // libvterm keeps DECDWL/DECDHL attributes per row position and leaves them on rows a scroll
   // vacates; restoring them exactly is not possible through its API: no keyframe while any
-  // row of either screen has one.
-  if (m.any_line_attrs()) return false;
+  // row of either screen has one, or libvterm's own table still does.
+  if (m.any_line_attrs() || m.vterm_line_attrs()) return false;
   const detail::Hidden& h = m.shadow_.hidden;
   // A saved cursor or last glyph outside a screen that shrank cannot be put back by CUP.
   if (h.saved.valid && (h.saved.row >= m.rows_ || h.saved.col >= m.cols_)) return false;

@@ -101,6 +101,11 @@ struct Terminal::Impl final : detail::ShadowHost {
   // A DECDWL/DECDHL line may be on a screen: plain text then goes through libvterm, which
   // moves line attributes on scrolls we would not tell it about.
   bool line_attrs_ = false;
+  // libvterm 0.1.4 keeps one table of line attributes for both buffers, and a resize keeps it
+  // by row number while rows leave our screens through the top: it may hold an attribute no
+  // row of ours shows. Set when it reports one; cleared once its table has none.
+  mutable bool vterm_line_attrs_ = false;
+  bool vterm_line_attrs() const;
   detail::Shadow shadow_;
   std::vector<Cell> tmp_;   // scratch row for moves, kept to avoid per-event allocation
 
