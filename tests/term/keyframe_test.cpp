@@ -452,6 +452,19 @@ TEST(KeyframeRegressions, WaitWhileLibvtermStillHoldsALineAttribute) {
   expect_exact_restore(t, {"\x1b[1;1Habcdef"});
 }
 
+// A combining mark with no base is put as a zero-width glyph and the cursor stays on it; if
+// its row then becomes double width the glyph sits at the row's edge and the next glyph
+// continues the row below (seed 9900 of the line-attribute streams).
+TEST(KeyframeRegressions, WaitWhileTheCursorIsOnAZeroWidthGlyph) {
+  Terminal t(17, 3);
+  t.feed("\x1b[;9H\xcc\x81");
+  EXPECT_FALSE(t.keyframe_safe());
+  Terminal full = fed(17, 3, {"\x1b[;9H\xcc\x81", "\x1b#6["});
+  EXPECT_TRUE(full.row_continues(Buffer::primary, 0));
+  t.feed("\x1b[2;1H");
+  expect_exact_restore(t, {"\x1b[1;9H\xcc\x81", "\x1b#6[x"});
+}
+
 // ---- the rule ----
 
 TEST(Keyframer, TakesKeyframesByOutputAndByScrolledLines) {

@@ -702,6 +702,9 @@ bool Terminal::keyframe_safe() const {
   const Impl& m = *impl_;
   if (!m.shadow_.idle() || m.phantom() || m.shadow_.hidden.single_shift) return false;
   if (m.early_wrap_possible()) return false;  // restore() cannot say the cursor stayed there
+  // Nor that it stayed on a zero-width last glyph (a mark with no base): if that row becomes
+  // double width the glyph sits at its edge and the next one continues the row below.
+  if (m.glyph_.valid && m.glyph_.width == 0 && !m.glyph_left_) return false;
   // libvterm keeps DECDWL/DECDHL attributes per row position and leaves them on rows a scroll
   // vacates; restoring them exactly is not possible through its API: no keyframe while any
   // row of either screen has one, or libvterm's own table still does.
