@@ -99,7 +99,7 @@ std::string random_stream(std::mt19937_64& rng, int tokens, bool with_saved_curs
       "\x1b[3r", "\x1b[;4r", "\x1b[5;2r", "\x1b[2;6s", "\x1b[s", "\x1b[u", "\x1bH", "\x1b[g",
       "\x1b[3g", "\x1b[0g", "\x1b(0", "\x1b(B", "\x1b(A", "\x1b)0", "\x1b*0", "\x1b+0", "\x0e",
       "\x0f", "\x1bn", "\x1bo", "\x1b~", "\x1b}", "\x1b|", "\x1bN", "\x1bO", "\x1b" "7",
-      "\x1b" "8", "\x1b[!p", "\x1b" "D", "\x1b" "E", "\x1bM", "\x1b#5", "\x1b#8", "\x1b]0;title\x07", "\x1b]2;t2\x1b\\", "\x1bPq#0\x1b\\",
+      "\x1b" "8", "\x1b[!p", "\x1b" "D", "\x1b" "E", "\x1bM", "\x1b#5", "\x1b#8", "x\x1b[3b", "\x1b[b", "\x1b]0;title\x07", "\x1b]2;t2\x1b\\", "\x1bPq#0\x1b\\",
       "\x1b[5 q", "\x1b[2 q", "\x1b[1\"q", "\x1b[0\"q", "\x1b[?1;7;25h", "\xe4\xb8\xad",
       "\xf0\x9f\x98\x80", "\xcc\x81", "e\xcc\x81", "\xff", "\xc3", "\x1b=", "\x1b>",
       "\x1b[2;3H", "\x1b[99;99H", "\x1b[?6h\x1b[2;3H", "lqkx", "abc", "hello world ",
@@ -470,6 +470,18 @@ TEST(KeyframeRegressions, WaitWhileTheCursorIsOnAZeroWidthGlyph) {
   EXPECT_TRUE(full.row_continues(Buffer::primary, 0));
   t.feed("\x1b[2;1H");
   expect_exact_restore(t, {"\x1b[1;9H\xcc\x81", "\x1b#6[x"});
+}
+
+// REP repeats libvterm's last glyph without making the repeated cells its combining base: a
+// mark right after it does not attach to the last repeated cell, which a restore (printing
+// that cell as the last glyph) would make it do.
+TEST(KeyframeRegressions, WaitAfterARepeatUntilTheNextGlyph) {
+  Terminal t = fed(10, 3, {"ab\x1b[2b"});
+  EXPECT_FALSE(t.keyframe_safe());
+  Terminal mark = fed(10, 3, {"ab\x1b[2b\xcc\x81"});
+  EXPECT_EQ(mark.cell(0, 3).chars[1], U'\0');  // not attached to the last repeated b
+  t.feed("x");
+  expect_exact_restore(t, {"\xcc\x81", "\x1b[3b", "\xcc\x81y"});
 }
 
 // ---- the rule ----

@@ -476,6 +476,8 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
     if (!host.can_repeat()) {
       host.cancel();
       host.skip(end);
+    } else {
+      host.repeat(end);
     }
     return;
   }

@@ -68,6 +68,8 @@ class ShadowHost {
   // DECALN (ESC # 8) ends at byte `end`: libvterm 0.1.4 fills the screen with E through its
   // glyph callback but leaves its last glyph (combining base, REP) and pending wrap alone.
   virtual void alignment(size_t end) = 0;
+  // REP ends at byte `end` (and libvterm holds a glyph to repeat).
+  virtual void repeat(size_t end) = 0;
   virtual int cols() const = 0;
   virtual int rows() const = 0;
   // Bytes [from, to) of the piece are ground-state text without ESC, SO, SI or bytes >= 0x80,

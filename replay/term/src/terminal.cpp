@@ -251,15 +251,21 @@ void Terminal::Impl::confine_cursor() {
   vterm_input_write(vt_.get(), "\x1b[?h", 4);
 }
 
+void Terminal::Impl::repeat(size_t end) {
+  sync(end);
+  repeated_ = true;
+}
+
 void Terminal::Impl::alignment(size_t end) {
   sync(end - 1);  // what came before the final byte (text among it) is tracked as usual
   const LastGlyph glyph = glyph_;
-  const bool left = glyph_left_, run_end = at_run_end_;
+  const bool left = glyph_left_, run_end = at_run_end_, repeated = repeated_;
   const int wrap_row = wrap_row_;
   sync(end);
   glyph_ = glyph;
   glyph_left_ = left;
   at_run_end_ = run_end;
+  repeated_ = repeated;
   wrap_row_ = wrap_row;
   // Every row was written from its first column, none by an autowrap.
   detail::Screen& scr = shown();
@@ -344,6 +350,7 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
   }
   if (n < Cell::kMaxChars) std::fill(g.chars.begin() + n, g.chars.end(), 0);
   self->glyph_left_ = false;
+  self->repeated_ = false;
   const int cols = self->cols_;
   if (self->restoring_ || static_cast<unsigned>(pos.row) >= static_cast<unsigned>(self->rows_) ||
       static_cast<unsigned>(pos.col) >= static_cast<unsigned>(cols))
@@ -705,6 +712,9 @@ bool Terminal::keyframe_safe() const {
   // Nor that it stayed on a zero-width last glyph (a mark with no base): if that row becomes
   // double width the glyph sits at its edge and the next one continues the row below.
   if (m.glyph_.valid && m.glyph_.width == 0 && !m.glyph_left_) return false;
+  // After REP libvterm's combining base is the glyph it repeated, not the last repeated cell
+  // that a restore would print (its API does not say which).
+  if (m.repeated_) return false;
   // libvterm keeps DECDWL/DECDHL attributes per row position and leaves them on rows a scroll
   // vacates; restoring them exactly is not possible through its API: no keyframe while any
   // row of either screen has one, or libvterm's own table still does.

@@ -48,6 +48,7 @@ struct Terminal::Impl final : detail::ShadowHost {
   size_t fed() const override { return pending_; }
   void confine_cursor() override;
   void alignment(size_t end) override;
+  void repeat(size_t end) override;
 
   void feed_piece(const char* p, size_t n);
   void do_resize(int cols, int rows);
@@ -105,6 +106,9 @@ struct Terminal::Impl final : detail::ShadowHost {
   // by row number while rows leave our screens through the top: it may hold an attribute no
   // row of ours shows. Set when it reports one; cleared once its table has none.
   mutable bool vterm_line_attrs_ = false;
+  // A REP was the last to put glyphs: libvterm's combining base is still the glyph it repeated,
+  // ours the last repeated cell (until the next glyph of text puts both in the same place).
+  bool repeated_ = false;
   bool vterm_line_attrs() const;
   detail::Shadow shadow_;
   std::vector<Cell> tmp_;   // scratch row for moves, kept to avoid per-event allocation
