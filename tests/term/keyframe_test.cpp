@@ -292,7 +292,7 @@ TEST(GeneratedKeyframes, WithSavedCursorRestoreThenReplayEqualsFullReplay) {
 // Double-width and double-height lines with resizes, insert mode and split UTF-8: keyframes
 // are taken once the lines are gone, and must be exact then.
 TEST(GeneratedKeyframes, WithLineAttributesRestoreThenReplayEqualsFullReplay) {
-  generated_property(true, true, {1783, 2840, 9900});
+  generated_property(true, true, {1783, 2840, 5307, 9900});
 }
 
 TEST(Keyframes, RestoreRejectsCorruptInputWithoutCrashing) {
@@ -482,6 +482,19 @@ TEST(KeyframeRegressions, WaitAfterARepeatUntilTheNextGlyph) {
   EXPECT_EQ(mark.cell(0, 3).chars[1], U'\0');  // not attached to the last repeated b
   t.feed("x");
   expect_exact_restore(t, {"\xcc\x81", "\x1b[3b", "\xcc\x81y"});
+}
+
+// libvterm sets its pending wrap by the row's width when the glyph is put: text that reached
+// the edge of a double-width line still waits to wrap after ESC # 5 made the line single
+// width, and wraps once the line is double width again (seed 5307 of the line-attribute
+// streams).
+TEST(KeyframeRegressions, WaitWhileAWrapFromADoubleWidthLineMayBePending) {
+  Terminal t = fed(16, 8, {"\x1b#3yfgyzqqr\x1b#5"});
+  EXPECT_FALSE(t.keyframe_safe());
+  Terminal full = fed(16, 8, {"\x1b#3yfgyzqqr\x1b#5", "\x1b#4x"});
+  EXPECT_EQ(full.row_text(1), "x");  // the pending wrap was kept
+  t.feed("\x1b[2;1H");
+  expect_exact_restore(t, {"\x1b[1;8H\x1b#4z", "\x1b#5"});
 }
 
 // ---- the rule ----

@@ -709,9 +709,12 @@ bool Terminal::keyframe_safe() const {
   const Impl& m = *impl_;
   if (!m.shadow_.idle() || m.phantom() || m.shadow_.hidden.single_shift) return false;
   if (m.early_wrap_possible()) return false;  // restore() cannot say the cursor stayed there
-  // Nor that it stayed on a zero-width last glyph (a mark with no base): if that row becomes
-  // double width the glyph sits at its edge and the next one continues the row below.
-  if (m.glyph_.valid && m.glyph_.width == 0 && !m.glyph_left_) return false;
+  // Nor that it stayed on the last glyph at all. libvterm moves the cursor past a glyph except
+  // at the row's edge (a pending wrap, or none without DECAWM) and after one of width 0 (a
+  // mark with no base); phantom() judges the edge by the row's width now, but libvterm set its
+  // pending wrap by the width then (a double-width line since made single, ESC # 5), and a row
+  // made double width puts a zero-width glyph at its edge.
+  if (m.glyph_.valid && !m.glyph_left_) return false;
   // After REP libvterm's combining base is the glyph it repeated, not the last repeated cell
   // that a restore would print (its API does not say which).
   if (m.repeated_) return false;
