@@ -286,12 +286,18 @@ TEST(Terminal, KeyframeSafeOnlyBetweenSequences) {
   EXPECT_TRUE(t.keyframe_safe());
   t.feed("\xe4\xb8");
   EXPECT_FALSE(t.keyframe_safe());
-  t.feed("\xad");
-  // libvterm may still hold state from a character split across writes: safe again only once
-  // a write starting with a byte >= 0x80 decodes a whole character.
-  EXPECT_FALSE(t.keyframe_safe());
-  t.feed("\xe4\xb8\xad");
+  t.feed("\xad");  // the decoder for text that starts >= 0x80 completes the character
   EXPECT_TRUE(t.keyframe_safe());
+  EXPECT_EQ(t.cell(0, 0).chars[0], U'\u4e2d');
+  // Text that starts with ASCII goes to G0's own UTF-8 decoder: a character cut there stays
+  // pending while later writes that start >= 0x80 go to the other decoder.
+  t.feed("a\xe4");
+  EXPECT_FALSE(t.keyframe_safe());
+  t.feed("\xb8\xad");
+  EXPECT_FALSE(t.keyframe_safe());
+  t.feed("b");  // U+FFFD, then b
+  EXPECT_TRUE(t.keyframe_safe());
+  EXPECT_EQ(t.row_text(0), "\u4e2da\ufffd\ufffd\ufffdb");
   t.feed("\x1b]0;abc");
   EXPECT_FALSE(t.keyframe_safe());
   t.feed("\x07");

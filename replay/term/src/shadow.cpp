@@ -81,16 +81,137 @@ void Shadow::control(unsigned char c) {
   else if (c == kSi) hidden.gl = 0;
 }
 
+void Shadow::reset_decoders() {
+  // RIS re-initialises G0-G3's decoders, not the one for runs that start high (libvterm
+  // 0.1.4's vterm_state_reset initialises its four charsets only).
+  for (int i = 0; i < 4; ++i) need_[i] = 0;
+  shift_ = 0;
+  run_ = kNone;
+  shift_run_ = false;
+}
+
+bool Shadow::utf8_pending() const {
+  if (need_[kHigh] != 0) return true;
+  for (int i = 0; i < 4; ++i)
+    if (need_[i] != 0 && utf8_decoder(i)) return true;
+  return false;
+}
+
+namespace {
+
+// One byte into a libvterm 0.1.4 UTF-8 decoder with `need` continuation bytes outstanding;
+// returns how many code points it emits (a printable ASCII byte after a lead emits U+FFFD and
+// itself; 0xFE and 0xFF emit U+FFFD and leave a pending character alone).
+int utf8_step(uint8_t& need, unsigned char c) {
+  if (c < 0x80) {
+    const int n = need != 0 ? 2 : 1;
+    need = 0;
+    return n;
+  }
+  if (c < 0xC0) {
+    if (need == 0) return 1;
+    return --need == 0 ? 1 : 0;
+  }
+  if (c < 0xFE) {
+    const int n = need != 0 ? 1 : 0;
+    need = static_cast<uint8_t>(utf8_length(c) - 1);
+    return n;
+  }
+  return 1;
+}
+
+bool printable(unsigned char c) { return c >= 0x20 && c != 0x7F; }
+
+}  // namespace
+
+// A byte of the run in progress (run_ != kNone).
+void Shadow::decode(unsigned char c) {
+  if (!shift_run_) {
+    if (utf8_decoder(run_)) utf8_step(need_[run_], c);
+    return;
+  }
+  // A single shift's run ends with its first code point (libvterm gives the decoder a limit
+  // of one). A table decoder takes one byte, read as its GR half when >= 0x80; a C1 value
+  // there gives nothing: the byte is dropped and the shift still waits.
+  bool done = true;
+  if (utf8_decoder(run_)) {
+    done = utf8_step(need_[run_], c) > 0;
+  } else {
+    const unsigned char x = c & 0x7F;
+    if (x < 0x20 || x == 0x7F) {
+      run_ = kNone;
+      shift_run_ = false;
+      return;
+    }
+  }
+  if (done) {
+    shift_ = 0;
+    hidden.single_shift = false;
+    run_ = kNone;
+    shift_run_ = false;
+  }
+}
+
+// A printable byte of ground state (ASCII or >= 0x80).
+void Shadow::glyph_byte(unsigned char c) {
+  // A table decoder's run stops at a byte of the other half (GL runs start with ASCII).
+  if (c >= 0x80 && run_ != kNone && !shift_run_ && !utf8_decoder(run_)) run_ = kNone;
+  if (run_ == kNone) {
+    if (shift_ != 0) {
+      run_ = static_cast<int8_t>(shift_);
+      shift_run_ = true;
+    } else {
+      run_ = static_cast<int8_t>(c >= 0x80 ? kHigh : hidden.gl);
+    }
+  }
+  decode(c);
+}
+
+// Ground-state bytes [a, b) without ESC, SO, SI or bytes >= 0x80: ASCII text and other
+// controls (a control ends a run). With nothing pending only the run in progress before a
+// byte >= 0x80 matters, and the last control tells it.
+void Shadow::text_bytes(const char* a, const char* b, bool high_next) {
+  if (a == b) return;
+  if (shift_ != 0 || utf8_pending()) {
+    for (; a < b; ++a) {
+      const unsigned char c = static_cast<unsigned char>(*a);
+      if (printable(c)) {
+        glyph_byte(c);
+      } else {
+        run_ = kNone;
+        shift_run_ = false;
+      }
+    }
+    return;
+  }
+  if (!high_next) {  // ESC, SO, SI or the end of the write comes next: the run ends there
+    run_ = kNone;
+    return;
+  }
+  const char* x = b;
+  while (x > a && printable(static_cast<unsigned char>(x[-1]))) --x;
+  if (x > a) run_ = x < b ? static_cast<int8_t>(hidden.gl) : kNone;
+  else if (run_ == kNone) run_ = static_cast<int8_t>(hidden.gl);
+}
+
 void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
   const char* const begin = p;
   const char* const end = p + n;
-  const bool starts_high = n > 0 && state_ == State::ground && static_cast<unsigned char>(*p) >= 0x80;
-  lead_seen_ = false;
   while (p < end) {
     if (state_ == State::ground) {
       const char* q = find_special(p, end);
-      if (static_cast<size_t>(q - p) >= ShadowHost::kTextRun && idle())
-        host.text(static_cast<size_t>(p - begin), static_cast<size_t>(q - begin));
+      if (static_cast<size_t>(q - p) >= ShadowHost::kTextRun && idle() && shift_ == 0) {
+        const size_t at = static_cast<size_t>(p - begin), before = host.fed();
+        host.text(at, static_cast<size_t>(q - begin));
+        const size_t fed = host.fed();
+        if (fed != before && fed >= at) {
+          // libvterm's last write ended there (the host applied [at, fed) itself): what
+          // follows starts a new run.
+          run_ = kNone;
+          p = begin + fed;
+        }
+      }
+      text_bytes(p, q, q < end && static_cast<unsigned char>(*q) >= 0x80);
       if (q == end) {
         p = end;
         break;
@@ -98,8 +219,12 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
       unsigned char c = static_cast<unsigned char>(*q);
       p = q + 1;
       if (c >= 0x80) {
-        utf8_byte(c);
-      } else if (c == kEsc) {
+        glyph_byte(c);
+        continue;
+      }
+      run_ = kNone;
+      shift_run_ = false;
+      if (c == kEsc) {
         state_ = State::esc;
         ninter_ = 0;
       } else {
@@ -118,28 +243,31 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
           ninter_ = 0;
         } else if (c < 0x20) {
           control(c);
+        } else if (c == '[') {
+          // libvterm 0.1.4 starts CSI, OSC and DCS at these bytes whatever intermediates came.
+          state_ = State::csi;
+          nparams_ = 0;
+          leader_ = 0;
+          nleader_ = 0;
+          in_args_ = false;
+          ninter_ = 0;
+          param_started_ = false;
+          separators_ = 0;
+          std::fill(std::begin(params_), std::end(params_), -1);
+        } else if (c == ']' || c == 'P') {
+          state_ = State::str;
         } else if (c < 0x30) {
           if (ninter_ < 2) inter_[ninter_] = static_cast<char>(c);
           ++ninter_;
         } else if (c < 0x7F) {
-          if (ninter_ == 0 && c == '[') {
-            state_ = State::csi;
-            nparams_ = 0;
-            leader_ = 0;
-            ninter_ = 0;
-            param_started_ = false;
-            separators_ = 0;
-            std::fill(std::begin(params_), std::end(params_), -1);
-          } else if (ninter_ == 0 && (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_')) {
-            state_ = State::str;
-          } else {
-            state_ = State::ground;
-            esc_final(c, static_cast<size_t>(p - begin), host);
-          }
+          // ESC X, ESC ^ and ESC _ are C1 controls libvterm 0.1.4 ignores, not strings.
+          state_ = State::ground;
+          esc_final(c, static_cast<size_t>(p - begin), host);
         }
         // DEL and bytes >= 0x80 inside an escape are ignored.
         break;
       case State::csi:
+      case State::csi_inter:
         if (dropping_) {
           const size_t at = static_cast<size_t>(p - begin);
           if (c == kEsc) {
@@ -158,39 +286,63 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
         }
         if (c == kCan || c == kSub) {
           state_ = State::ground;
-        } else if (c == kEsc) {
+          break;
+        }
+        if (c == kEsc) {
           state_ = State::esc;
           ninter_ = 0;
-        } else if ((c == ';' || c == ':') && ++separators_ >= kLibvtermMaxArgs) {
-          const size_t at = static_cast<size_t>(p - begin);
-          host.sync(at - 1);
-          host.cancel();
-          host.skip(at);
-          dropping_ = true;
-        } else if (c < 0x20) {
+          break;
+        }
+        if (c < 0x20) {
           control(c);
-        } else if (c >= '0' && c <= '9') {
-          if (!param_started_) {
-            param_started_ = true;
-            nparams_ = std::max<uint8_t>(nparams_, 1);
+          break;
+        }
+        if (c == 0x7F) break;  // DEL is ignored everywhere
+        // libvterm 0.1.4's CSI grammar: leader bytes first, then arguments, then intermediates
+        // and the final byte; any other byte ends the sequence unexecuted.
+        if (state_ == State::csi) {
+          if (!in_args_ && c >= 0x3C && c <= 0x3F) {
+            if (nleader_++ == 0) leader_ = static_cast<char>(c);
+            break;
           }
-          int& v = params_[nparams_ - 1 < kMaxParams ? nparams_ - 1 : kMaxParams - 1];
-          if (v < 0) v = 0;
-          if (v < 100000) v = v * 10 + (c - '0');
-        } else if (c == ';' || c == ':') {
-          if (!param_started_) {
-            param_started_ = true;
-            nparams_ = 1;
+          in_args_ = true;
+          if (c >= '0' && c <= '9') {
+            if (!param_started_) {
+              param_started_ = true;
+              nparams_ = std::max<uint8_t>(nparams_, 1);
+            }
+            int& v = params_[nparams_ - 1 < kMaxParams ? nparams_ - 1 : kMaxParams - 1];
+            if (v < 0) v = 0;
+            if (v < 100000) v = v * 10 + (c - '0');
+            break;
           }
-          if (nparams_ < 255) ++nparams_;
-        } else if (c >= 0x3C && c <= 0x3F) {
-          if (!param_started_ && leader_ == 0 && ninter_ == 0) leader_ = static_cast<char>(c);
-        } else if (c < 0x30) {
+          if (c == ';' || c == ':') {
+            if (++separators_ >= kLibvtermMaxArgs) {
+              const size_t at = static_cast<size_t>(p - begin);
+              host.sync(at - 1);
+              host.cancel();
+              host.skip(at);
+              dropping_ = true;
+              break;
+            }
+            if (!param_started_) {
+              param_started_ = true;
+              nparams_ = 1;
+            }
+            if (nparams_ < 255) ++nparams_;
+            break;
+          }
+          state_ = State::csi_inter;
+        }
+        if (c < 0x30) {
           if (ninter_ < 2) inter_[ninter_] = static_cast<char>(c);
           ++ninter_;
         } else if (c >= 0x40 && c < 0x7F) {
           state_ = State::ground;
-          csi_final(c, static_cast<size_t>(p - begin), host);
+          // libvterm ignores a CSI with more than one leader byte.
+          if (nleader_ <= 1) csi_final(c, static_cast<size_t>(p - begin), host);
+        } else {
+          state_ = State::ground;  // an invalid CSI: libvterm drops it
         }
         break;
       case State::str:
@@ -198,6 +350,8 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
           state_ = State::ground;
         } else if (c == kEsc) {
           state_ = State::str_esc;
+        } else if (c < 0x20) {
+          control(c);  // libvterm executes C0 controls inside strings, SO and SI too
         }
         break;
       case State::str_esc:
@@ -214,21 +368,9 @@ void Shadow::scan(const char* p, size_t n, ShadowHost& host) {
         break;
     }
   }
-  if (utf8_need_ > 0) utf8_split_ = true;
-  else if (starts_high && lead_seen_) utf8_split_ = false;
-}
-
-// libvterm 0.1.4 decodes UTF-8 with a decoder whose partial character survives escape
-// sequences, controls and text taken by the GL charset's decoder (bytes below 0x80); only its
-// own bytes move it on. Following every byte >= 0x80 of ground state the same way gives an
-// answer that is "pending" whenever libvterm's is (and sometimes when it is not: safe).
-void Shadow::utf8_byte(unsigned char c) {
-  if ((c & 0xC0) == 0x80) {
-    if (utf8_need_ > 0) --utf8_need_;
-  } else if (c >= 0xC0 && c < 0xFE) {
-    utf8_need_ = static_cast<uint8_t>(utf8_length(c) - 1);
-    lead_seen_ = true;
-  }
+  // libvterm's write ends with the piece: the next byte starts a new run.
+  run_ = kNone;
+  shift_run_ = false;
 }
 
 void Shadow::esc_final(unsigned char c, size_t end, ShadowHost& host) {
@@ -242,9 +384,14 @@ void Shadow::esc_final(unsigned char c, size_t end, ShadowHost& host) {
       case '+': which = 3; break;
       default: break;
     }
+    if (inter_[0] == '#' && c == '8') {
+      host.alignment(end);
+      return;
+    }
     if (which >= 0 && (c == '0' || c == 'A' || c == 'B')) {
       h.g[which] = static_cast<char>(c);
-      if (which == 0) h.g0_set = true;
+      h.designated |= static_cast<uint8_t>(1u << which);
+      need_[which] = 0;  // a table now; its UTF-8 decoder is re-initialised by the next reset
     }
     return;
   }
@@ -255,9 +402,14 @@ void Shadow::esc_final(unsigned char c, size_t end, ShadowHost& host) {
       host.capture_saved(h.saved);
       break;
     }
+    case '8':
+      host.sync(end);
+      host.confine_cursor();
+      break;
     case 'c':
       host.sync(end);
       h.reset(host.cols());
+      reset_decoders();
       rows_guessed = cols_guessed = false;
       break;
     case '=': h.keypad = true; break;
@@ -269,8 +421,8 @@ void Shadow::esc_final(unsigned char c, size_t end, ShadowHost& host) {
     case '|': h.gr = 3; break;
     case 'N':
     case 'O':
-      // Cleared by the next glyph libvterm puts: let it put the glyphs before this first.
-      host.sync(end);
+      // Until a character is decoded with that set (glyph_byte).
+      shift_ = c == 'N' ? 2 : 3;
       h.single_shift = true;
       break;
     case 'H': {
@@ -324,6 +476,8 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
     if (!host.can_repeat()) {
       host.cancel();
       host.skip(end);
+    } else {
+      host.repeat(end);
     }
     return;
   }

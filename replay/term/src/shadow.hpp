@@ -34,10 +34,11 @@ struct Hidden {
   std::vector<uint8_t> tabs;   // one per column
   char g[4] = {'B', 'B', 'B', 'B'};
   uint8_t gl = 0, gr = 1;
-  // G0 was designated explicitly: libvterm then decodes a UTF-8 character split across writes
-  // differently from its initial G0 (measured), even for "ESC ( B".
-  bool g0_set = false;
-  bool single_shift = false;   // SS2/SS3 waiting for its glyph
+  // Bit i: Gi was designated since the last reset. libvterm 0.1.4 starts (and resets) G0-G3 as
+  // UTF-8 decoders, each with its own partial character; a designated set ("ESC ( B" too) is a
+  // table that decodes no UTF-8. An undesignated set reads as 'B' in g[].
+  uint8_t designated = 0;
+  bool single_shift = false;   // SS2/SS3 waiting for its character
   SavedCursor saved;
 
   bool operator==(const Hidden&) const = default;
@@ -60,11 +61,22 @@ class ShadowHost {
   virtual void cancel() = 0;
   virtual void cursor(int& row, int& col) = 0;
   virtual void capture_saved(SavedCursor& saved) = 0;
+  // After DECRC: libvterm 0.1.4 puts back a saved cursor that a resize left outside the screen
+  // as it is, then reads and writes its line table there (past its end). The host brings the
+  // cursor in as libvterm's own CSI handling would.
+  virtual void confine_cursor() = 0;
+  // DECALN (ESC # 8) ends at byte `end`: libvterm 0.1.4 fills the screen with E through its
+  // glyph callback but leaves its last glyph (combining base, REP) and pending wrap alone.
+  virtual void alignment(size_t end) = 0;
+  // REP ends at byte `end` (and libvterm holds a glyph to repeat).
+  virtual void repeat(size_t end) = 0;
   virtual int cols() const = 0;
   virtual int rows() const = 0;
   // Bytes [from, to) of the piece are ground-state text without ESC, SO, SI or bytes >= 0x80,
   // at least kTextRun long: the host may apply a prefix of them itself (skipping libvterm).
   virtual void text(size_t from, size_t to) = 0;
+  // Bytes of the piece given to libvterm so far (the end of its last write).
+  virtual size_t fed() const = 0;
   // libvterm holds a last glyph of non-zero width (REP repeats it; without one, libvterm 0.1.4
   // loops forever on REP).
   virtual bool can_repeat() const = 0;
@@ -73,12 +85,14 @@ class ShadowHost {
 
 class Shadow {
  public:
-  enum class State : uint8_t { ground, esc, csi, str, str_esc };
+  enum class State : uint8_t { ground, esc, csi, csi_inter, str, str_esc };
 
   // Scans one piece; calls host.sync() where a sequence needs libvterm's state at that point.
   void scan(const char* p, size_t n, ShadowHost& host);
-  // True when the parser is between sequences and not inside a UTF-8 character.
-  bool idle() const { return state_ == State::ground && utf8_need_ == 0 && !utf8_split_; }
+  // True when the parser is between sequences and no UTF-8 decoder holds part of a character.
+  bool idle() const { return state_ == State::ground && !utf8_pending(); }
+  // Called when the state is reset (RIS): G0-G3 become fresh UTF-8 decoders.
+  void reset_decoders();
 
   Hidden hidden;
   // A resize cut the scroll region or margins; not keyframe-safe until they are set again.
@@ -90,17 +104,26 @@ class Shadow {
   void esc_final(unsigned char c, size_t end, ShadowHost& host);
   void csi_final(unsigned char c, size_t end, ShadowHost& host);
   void control(unsigned char c);
-  void utf8_byte(unsigned char c);
+  // Text, as libvterm 0.1.4 decodes it (docs/term.md, "UTF-8 decoding"): each call of its text
+  // callback takes a run of bytes with one decoder, chosen by the run's first byte.
+  void text_bytes(const char* a, const char* b, bool high_next);
+  void glyph_byte(unsigned char c);
+  void decode(unsigned char c);
+  bool utf8_decoder(int d) const { return d == kHigh || (hidden.designated & (1u << d)) == 0; }
+  bool utf8_pending() const;
 
   State state_ = State::ground;
-  uint8_t utf8_need_ = 0;     // continuation bytes libvterm's UTF-8 decoder may still expect
-  // A piece ended inside a UTF-8 character. libvterm then keeps it pending in a way that text
-  // starting with ASCII in later writes does not settle (measured); a later piece that starts
-  // with a byte >= 0x80 and leaves nothing pending does.
-  bool utf8_split_ = false;
-  bool lead_seen_ = false;  // this piece had a UTF-8 lead byte in ground state
+  // Continuation bytes each of libvterm's UTF-8 decoders still expects: G0-G3's own (while not
+  // designated) and kHigh, the one for runs that start with a byte >= 0x80.
+  static constexpr int kHigh = 4, kNone = -1;
+  uint8_t need_[5] = {};
+  int8_t run_ = kNone;      // decoder of the text run libvterm is in (0-3: Gn, kHigh), or kNone
+  bool shift_run_ = false;  // that run is a single shift's (it ends with its first character)
+  uint8_t shift_ = 0;       // 2 or 3: SS2/SS3 waiting
   uint8_t nparams_ = 0;
   char leader_ = 0;
+  uint8_t nleader_ = 0;
+  bool in_args_ = false;    // past the CSI leader bytes
   char inter_[2] = {0, 0};
   uint8_t ninter_ = 0;
   bool param_started_ = false;

@@ -274,7 +274,7 @@ std::string synthesize(const Terminal::Impl& m) {
   // Charsets and shifts.
   const char* designate = "()*+";
   for (int i = 0; i < 4; ++i) {
-    if (h.g[i] == 'B' && !(i == 0 && h.g0_set)) continue;
+    if ((h.designated & (1u << i)) == 0) continue;  // still libvterm's UTF-8 decoder
     s += '\x1b';
     s += designate[i];
     s += h.g[i];
@@ -392,9 +392,10 @@ std::string Terminal::save() const {
   w.varint(static_cast<uint64_t>(h.bottom + 1));
   w.varint(static_cast<uint64_t>(h.left));
   w.varint(static_cast<uint64_t>(h.right + 1));
-  const bool flags[] = {h.decckm, h.decom,   h.decawm,  h.declrmm,      h.irm,   h.lnm,
-                        h.keypad, h.paste,   h.focus,   h.single_shift, h.protect, h.g0_set};
+  const bool flags[] = {h.decckm, h.decom, h.decawm, h.declrmm,      h.irm,
+                        h.lnm,    h.keypad, h.paste, h.focus,  h.single_shift, h.protect};
   for (bool f : flags) w.u8(f);
+  w.u8(h.designated);
   w.u8(h.mouse_protocol);
   for (char g : h.g) w.u8(static_cast<uint8_t>(g));
   w.u8(h.gl);
@@ -485,10 +486,11 @@ Result<Terminal> Terminal::restore(std::string_view state) {
     return corrupt("bad margins");
   h.bottom -= 1;  // stored + 1 so that "the last row" (-1) is 0
   h.right -= 1;
-  bool* flags[] = {&h.decckm, &h.decom, &h.decawm, &h.declrmm,      &h.irm,     &h.lnm,
-                   &h.keypad, &h.paste, &h.focus,  &h.single_shift, &h.protect, &h.g0_set};
+  bool* flags[] = {&h.decckm, &h.decom, &h.decawm, &h.declrmm,      &h.irm,
+                   &h.lnm,    &h.keypad, &h.paste, &h.focus,  &h.single_shift, &h.protect};
   for (bool* f : flags)
     if (!r.flag(*f)) return corrupt("bad modes");
+  if (!r.u8(h.designated) || h.designated > 15) return corrupt("bad modes");
   uint8_t b = 0;
   if (!r.u8(h.mouse_protocol) || h.mouse_protocol > 3) return corrupt("bad mouse protocol");
   for (char& g : h.g) {

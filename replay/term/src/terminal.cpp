@@ -307,6 +307,36 @@ void Terminal::Impl::cursor(int& row, int& col) {
   col = pos.col;
 }
 
+void Terminal::Impl::confine_cursor() {
+  VTermPos pos;
+  vterm_state_get_cursorpos(state_, &pos);
+  if (pos.row < rows_ && pos.col < cols_) return;
+  // A DEC mode set without a mode changes nothing but ends, like every CSI in libvterm 0.1.4,
+  // by bounding the cursor (to the margins under DECOM, to the screen otherwise).
+  vterm_input_write(vt_.get(), "\x1b[?h", 4);
+}
+
+void Terminal::Impl::repeat(size_t end) {
+  sync(end);
+  repeated_ = true;
+}
+
+void Terminal::Impl::alignment(size_t end) {
+  sync(end - 1);  // what came before the final byte (text among it) is tracked as usual
+  const LastGlyph glyph = glyph_;
+  const bool left = glyph_left_, run_end = at_run_end_, repeated = repeated_;
+  const int wrap_row = wrap_row_;
+  sync(end);
+  glyph_ = glyph;
+  glyph_left_ = left;
+  at_run_end_ = run_end;
+  repeated_ = repeated;
+  wrap_row_ = wrap_row;
+  // Every row was written from its first column, none by an autowrap.
+  detail::Screen& scr = shown();
+  for (int r = 0; r < rows_; ++r) scr.row(r).wrapped = false;
+}
+
 void Terminal::Impl::capture_saved(detail::SavedCursor& saved) {
   saved.valid = true;
   cursor(saved.row, saved.col);
@@ -386,7 +416,7 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
   }
   if (n < Cell::kMaxChars) std::fill(g.chars.begin() + n, g.chars.end(), 0);
   self->glyph_left_ = false;
-  self->shadow_.hidden.single_shift = false;
+  self->repeated_ = false;
   const int cols = self->cols_;
   if (self->restoring_ || static_cast<unsigned>(pos.row) >= static_cast<unsigned>(self->rows_) ||
       static_cast<unsigned>(pos.col) >= static_cast<unsigned>(cols))
@@ -669,7 +699,8 @@ int Terminal::Impl::on_resize(int rows, int cols, VTermPos* delta, void* user) {
 int Terminal::Impl::on_setlineinfo(int row, const VTermLineInfo* newinfo, const VTermLineInfo*,
                                    void* user) {
   auto* self = static_cast<Impl*>(user);
-  if (newinfo->doublewidth || newinfo->doubleheight) self->line_attrs_ = true;
+  if (newinfo->doublewidth || newinfo->doubleheight)
+    self->line_attrs_ = self->vterm_line_attrs_ = true;
   if (self->restoring_ || row < 0 || row >= self->rows_) return 1;
   detail::Row& r = self->shown().row(row);
   r.line_info = static_cast<uint8_t>((newinfo->doublewidth ? 1 : 0) |
@@ -789,14 +820,33 @@ uint64_t Terminal::row_generation(Buffer buffer, int row) const {
 
 void Terminal::set_line_sink(LineSink* sink) { impl_->sink_ = sink; }
 
+bool Terminal::Impl::vterm_line_attrs() const {
+  if (!vterm_line_attrs_) return false;
+  for (int r = 0; r < rows_; ++r) {
+    const VTermLineInfo* info = vterm_state_get_lineinfo(state_, r);
+    if (info->doublewidth || info->doubleheight) return true;
+  }
+  vterm_line_attrs_ = false;
+  return false;
+}
+
 bool Terminal::keyframe_safe() const {
   const Impl& m = *impl_;
   if (!m.shadow_.idle() || m.phantom() || m.shadow_.hidden.single_shift) return false;
   if (m.early_wrap_possible()) return false;  // restore() cannot say the cursor stayed there
+  // Nor that it stayed on the last glyph at all. libvterm moves the cursor past a glyph except
+  // at the row's edge (a pending wrap, or none without DECAWM) and after one of width 0 (a
+  // mark with no base); phantom() judges the edge by the row's width now, but libvterm set its
+  // pending wrap by the width then (a double-width line since made single, ESC # 5), and a row
+  // made double width puts a zero-width glyph at its edge.
+  if (m.glyph_.valid && !m.glyph_left_) return false;
+  // After REP libvterm's combining base is the glyph it repeated, not the last repeated cell
+  // that a restore would print (its API does not say which).
+  if (m.repeated_) return false;
   // libvterm keeps DECDWL/DECDHL attributes per row position and leaves them on rows a scroll
   // vacates; restoring them exactly is not possible through its API: no keyframe while any
-  // row of either screen has one.
-  if (m.any_line_attrs()) return false;
+  // row of either screen has one, or libvterm's own table still does.
+  if (m.any_line_attrs() || m.vterm_line_attrs()) return false;
   const detail::Hidden& h = m.shadow_.hidden;
   // A saved cursor or last glyph outside a screen that shrank cannot be put back by CUP.
   if (h.saved.valid && (h.saved.row >= m.rows_ || h.saved.col >= m.cols_)) return false;

@@ -45,6 +45,10 @@ struct Terminal::Impl final : detail::ShadowHost {
   int rows() const override { return rows_; }
   void text(size_t from, size_t to) override;
   bool can_repeat() const override { return glyph_.valid && glyph_.width > 0; }
+  size_t fed() const override { return pending_; }
+  void confine_cursor() override;
+  void alignment(size_t end) override;
+  void repeat(size_t end) override;
 
   void feed_piece(const char* p, size_t n);
   void do_resize(int cols, int rows);
@@ -100,6 +104,14 @@ struct Terminal::Impl final : detail::ShadowHost {
   // A DECDWL/DECDHL line may be on a screen: plain text then goes through libvterm, which
   // moves line attributes on scrolls we would not tell it about.
   bool line_attrs_ = false;
+  // libvterm 0.1.4 keeps one table of line attributes for both buffers, and a resize keeps it
+  // by row number while rows leave our screens through the top: it may hold an attribute no
+  // row of ours shows. Set when it reports one; cleared once its table has none.
+  mutable bool vterm_line_attrs_ = false;
+  // A REP was the last to put glyphs: libvterm's combining base is still the glyph it repeated,
+  // ours the last repeated cell (until the next glyph of text puts both in the same place).
+  bool repeated_ = false;
+  bool vterm_line_attrs() const;
   detail::Shadow shadow_;
   std::vector<Cell> tmp_;   // scratch row for moves, kept to avoid per-event allocation
   std::string line_;        // scratch text of a row handed to the line sink
