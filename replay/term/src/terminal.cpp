@@ -164,7 +164,8 @@ void Terminal::Impl::text(size_t from, size_t to) {
   sync(from);  // libvterm's state (line attributes, pen, cursor) up to the text
   // phantom: libvterm may wait to wrap; let it. It may also with the cursor one column short of
   // the edge right after the last glyph: a REP that ends there sets its pending wrap (0.1.4).
-  if (!no_line_attrs() || phantom() || early_wrap_possible()) return;
+  // libvterm's own line table may hold a double-width line none of our rows shows (a resize).
+  if (!no_line_attrs() || vterm_line_attrs() || phantom() || early_wrap_possible()) return;
   VTermPos pos;
   vterm_state_get_cursorpos(state_, &pos);
   int row = pos.row, col = pos.col;
