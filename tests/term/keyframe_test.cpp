@@ -230,7 +230,9 @@ void generated_property(bool with_saved_cursor, bool line_attrs = false,
   ::testing::Test::RecordProperty("restored", static_cast<int>(restored));
 }
 
-TEST(GeneratedKeyframes, RestoreThenReplayEqualsFullReplay) { generated_property(false); }
+TEST(GeneratedKeyframes, RestoreThenReplayEqualsFullReplay) {
+  generated_property(false, false, {47086});
+}
 
 // Cursor style (DECSCUSR, blink, visibility), mouse modes and reverse video, with the saved
 // cursor (which saves and restores the style) and resets in between: same_state compares them.
@@ -292,7 +294,7 @@ TEST(GeneratedKeyframes, WithSavedCursorRestoreThenReplayEqualsFullReplay) {
 // Double-width and double-height lines with resizes, insert mode and split UTF-8: keyframes
 // are taken once the lines are gone, and must be exact then.
 TEST(GeneratedKeyframes, WithLineAttributesRestoreThenReplayEqualsFullReplay) {
-  generated_property(true, true, {1783, 2840, 5307, 9900});
+  generated_property(true, true, {1783, 2840, 5307, 9900, 53656});
 }
 
 TEST(Keyframes, RestoreRejectsCorruptInputWithoutCrashing) {
@@ -495,6 +497,27 @@ TEST(KeyframeRegressions, WaitWhileAWrapFromADoubleWidthLineMayBePending) {
   EXPECT_EQ(full.row_text(1), "x");  // the pending wrap was kept
   t.feed("\x1b[2;1H");
   expect_exact_restore(t, {"\x1b[1;8H\x1b#4z", "\x1b#5"});
+}
+
+// TBC (CSI g) clears the stop at the cursor's column before libvterm 0.1.4 bounds the cursor,
+// as it does after every CSI: into the margins under DECOM (generated seed 47086), to half the
+// columns on a double-width line (seed 53656 of the line-attribute streams).
+TEST(KeyframeRegressions, ATabStopIsClearedWhereTheCursorWasBeforeTheSequence) {
+  Terminal dwl = fed(18, 4, {"\x1b[1;12H\x1b#3\x1b[g\x1b#5"});  // column 11 has no stop
+  expect_exact_restore(dwl, {"\x1b[1;1H\t"});
+  EXPECT_EQ(dwl.cursor().col, 8);  // the stop at 8 is still there
+
+  Terminal origin = fed(10, 3, {"\x1b[2;6s\x1b[?69h\x1b[?6habcdefg"});
+  EXPECT_EQ(origin.cursor().col, 8);  // text goes past the right margin (0.1.4 wraps at the edge)
+  origin.feed("\x1b[g");
+  EXPECT_EQ(origin.cursor().col, 5);  // then the CSI brings the cursor inside it
+  origin.feed("\x1b[?69l\x1b[?6l");
+  expect_exact_restore(origin, {"\x1b[1;1H\t"});
+  EXPECT_EQ(origin.cursor().col, 9);  // the stop at 8 is gone, the one at 5 (none) never was
+
+  Terminal all = fed(20, 3, {"\x1b[5g"});  // mode 5 clears every stop, as 3 does
+  expect_exact_restore(all, {"\t"});
+  EXPECT_EQ(all.cursor().col, 19);
 }
 
 // ---- the rule ----

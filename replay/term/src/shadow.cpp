@@ -525,10 +525,13 @@ void Shadow::csi_final(unsigned char c, size_t end, ShadowHost& host) {
         break;
       case 'g': {
         const int mode = arg(0, 0);
-        if (mode == 3) {
+        if (mode == 3 || mode == 5) {  // libvterm 0.1.4 clears them all for 5 as well
           std::fill(h.tabs.begin(), h.tabs.end(), 0);
         } else if (mode == 0) {
-          host.sync(end);
+          // libvterm clears the stop at the cursor's column as the sequence executes and only
+          // then bounds the cursor, as after every CSI (to the margins under DECOM, to half the
+          // columns on a double-width line): read the cursor before the final byte.
+          host.sync(end - 1);
           int row = 0, col = 0;
           host.cursor(row, col);
           if (col >= 0 && col < static_cast<int>(h.tabs.size())) h.tabs[col] = 0;
