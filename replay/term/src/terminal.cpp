@@ -325,13 +325,15 @@ void Terminal::Impl::repeat(size_t end) {
 void Terminal::Impl::alignment(size_t end) {
   sync(end - 1);  // what came before the final byte (text among it) is tracked as usual
   const LastGlyph glyph = glyph_;
-  const bool left = glyph_left_, run_end = at_run_end_, repeated = repeated_;
+  const bool left = glyph_left_, run_end = at_run_end_, repeated = repeated_,
+             behind = base_left_behind_;
   const int wrap_row = wrap_row_;
   sync(end);
   glyph_ = glyph;
   glyph_left_ = left;
   at_run_end_ = run_end;
   repeated_ = repeated;
+  base_left_behind_ = behind;
   wrap_row_ = wrap_row;
   // Every row was written from its first column, none by an autowrap.
   detail::Screen& scr = shown();
@@ -418,6 +420,7 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
   if (n < Cell::kMaxChars) std::fill(g.chars.begin() + n, g.chars.end(), 0);
   self->glyph_left_ = false;
   self->repeated_ = false;
+  self->base_left_behind_ = false;
   const int cols = self->cols_;
   if (self->restoring_ || static_cast<unsigned>(pos.row) >= static_cast<unsigned>(self->rows_) ||
       static_cast<unsigned>(pos.col) >= static_cast<unsigned>(cols))
@@ -692,7 +695,10 @@ int Terminal::Impl::on_resize(int rows, int cols, VTermPos* delta, void* user) {
                              self->shadow_.cols_guessed);
   self->cols_ = cols;
   self->rows_ = rows;
-  if (self->glyph_.valid) self->glyph_.row -= drop;
+  if (self->glyph_.valid && drop > 0) {
+    self->glyph_.row -= drop;  // where its cell is now, and the cursor's pending wrap with it
+    self->base_left_behind_ = true;
+  }
   self->wrap_row_ -= drop;
   return 1;
 }
@@ -844,6 +850,9 @@ bool Terminal::keyframe_safe() const {
   // After REP libvterm's combining base is the glyph it repeated, not the last repeated cell
   // that a restore would print (its API does not say which).
   if (m.repeated_) return false;
+  // After a resize that dropped rows libvterm's combining base sits where no CUP of a restore
+  // can put it relative to the cursor (a keyframe stores one position for both).
+  if (m.base_left_behind_) return false;
   // libvterm keeps DECDWL/DECDHL attributes per row position and leaves them on rows a scroll
   // vacates; restoring them exactly is not possible through its API: no keyframe while any
   // row of either screen has one, or libvterm's own table still does.

@@ -111,6 +111,10 @@ struct Terminal::Impl final : detail::ShadowHost {
   // A REP was the last to put glyphs: libvterm's combining base is still the glyph it repeated,
   // ours the last repeated cell (until the next glyph of text puts both in the same place).
   bool repeated_ = false;
+  // A resize made rows leave through the top while a last glyph was kept: libvterm moves its
+  // cursor up with them but keeps its combining base by row number, so the base is no longer
+  // the glyph glyph_ follows (and may lie below the screen). Cleared by the next glyph.
+  bool base_left_behind_ = false;
   bool vterm_line_attrs() const;
   detail::Shadow shadow_;
   std::vector<Cell> tmp_;   // scratch row for moves, kept to avoid per-event allocation
