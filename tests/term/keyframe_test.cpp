@@ -540,6 +540,16 @@ TEST(KeyframeRegressions, WaitWhileAResizeLeftLibvtermsCombiningBaseBehind) {
   EXPECT_EQ(t.cell(5, 1).chars[1], U'\u0301');
 }
 
+// A restored terminal reads its rows' text from the cells it was given (restore used to leave
+// every row marked as plain and empty, so row_text() read "" until a row changed).
+TEST(KeyframeRegressions, ARestoredTerminalReadsTheTextOfItsRows) {
+  Terminal t = fed(10, 3, {"hello\r\nw\xc3\xa9rld\x1b[1;31mx\r\n\x1b[?1049hal"});
+  Terminal r = restore_or_fail(t);
+  for (const Buffer b : {Buffer::primary, Buffer::alternate})
+    for (int row = 0; row < 3; ++row) EXPECT_EQ(r.row_text(b, row), t.row_text(b, row)) << row;
+  EXPECT_EQ(r.row_text(Buffer::primary, 0), "hello");
+}
+
 // ---- the rule ----
 
 TEST(Keyframer, TakesKeyframesByOutputAndByScrolledLines) {

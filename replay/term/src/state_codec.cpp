@@ -546,6 +546,9 @@ Result<Terminal> Terminal::restore(std::string_view state) {
             !get_chars(r, cell.chars))
           return corrupt("bad cell");
       }
+      // init() left the row's text known as blank (Row::ascii); a row given cells is read from
+      // them instead.
+      if (rw.len > 0 || rw.blank.chars[0] != 0) rw.ascii_gen = ~uint64_t{0};
     }
   }
   if (!r.done()) return corrupt("trailing bytes");
@@ -637,6 +640,11 @@ bool Terminal::same_state(const Terminal& other, std::string* why) const {
                         std::to_string(r) + "," + std::to_string(c) + " (row \"" +
                         row_text(which, r) + "\" vs \"" + other.row_text(which, r) + "\")");
       }
+      // The same cells must read as the same text (it may come from bytes kept beside them).
+      if (row_text(which, r) != other.row_text(which, r))
+        return differ(std::string(buf == 0 ? "primary" : "alternate") + " text of row " +
+                      std::to_string(r) + " (\"" + row_text(which, r) + "\" vs \"" +
+                      other.row_text(which, r) + "\")");
     }
   }
   return true;
