@@ -231,7 +231,7 @@ void generated_property(bool with_saved_cursor, bool line_attrs = false,
 }
 
 TEST(GeneratedKeyframes, RestoreThenReplayEqualsFullReplay) {
-  generated_property(false, false, {12870, 47086});
+  generated_property(false, false, {12870, 47086, 53883});
 }
 
 // Cursor style (DECSCUSR, blink, visibility), mouse modes and reverse video, with the saved
@@ -538,6 +538,22 @@ TEST(KeyframeRegressions, WaitWhileAResizeLeftLibvtermsCombiningBaseBehind) {
   t.feed("x");
   expect_exact_restore(t, {"\xcc\x81p"});
   EXPECT_EQ(t.cell(5, 1).chars[1], U'\u0301');
+}
+
+// A combining mark with no base is a glyph of width 0 that leaves the cursor on its column;
+// a screen made narrower then moves the cursor in but not libvterm's base, which a restore
+// cannot put outside the screen (generated seed 53883).
+TEST(KeyframeRegressions, WaitWhileAZeroWidthGlyphIsPastTheLastColumn) {
+  Terminal t = fed(10, 3, {"ab\x1b[10G\xcc\x81\x1b[1;1H\x1b[1;10H"});
+  t.resize(9, 3);
+  EXPECT_EQ(t.cursor().col, 8);
+  EXPECT_FALSE(t.keyframe_safe());
+  Terminal full = fed(10, 3, {"ab\x1b[10G\xcc\x81\x1b[1;1H\x1b[1;10H"});
+  full.resize(9, 3);
+  full.feed("\xcc\x81");  // not at the base's end (column 10): a glyph of its own
+  EXPECT_EQ(full.cell(0, 8).chars[1], U'\0');
+  t.feed("x\xcc\x81\x1b[1;1H");
+  expect_exact_restore(t, {"\x1b[1;9H\xcc\x81"});
 }
 
 // A restored terminal reads its rows' text from the cells it was given (restore used to leave

@@ -865,8 +865,10 @@ bool Terminal::keyframe_safe() const {
   // bookkeeping in ways its API does not show; generated streams found restores that diverged.
   // Margins are rare in real sessions: no keyframe while they are enabled.
   if (h.declrmm) return false;
+  // (A glyph of width 0 past the last column too: CUP would put it back on the last column,
+  // where the cursor, which a narrower screen brought there, would then be right after it.)
   if (m.glyph_.valid && (m.glyph_.row < 0 || m.glyph_.row >= m.rows_ ||
-                         m.glyph_.col + m.glyph_.width > m.cols_))
+                         m.glyph_.col + std::max(m.glyph_.width, 1) > m.cols_))
     return false;
   if (h.decom) {
     // Restoring puts the cursor back with CUP, which origin mode confines to the margins.
