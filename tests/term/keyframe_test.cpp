@@ -294,7 +294,7 @@ TEST(GeneratedKeyframes, WithSavedCursorRestoreThenReplayEqualsFullReplay) {
 // Double-width and double-height lines with resizes, insert mode and split UTF-8: keyframes
 // are taken once the lines are gone, and must be exact then.
 TEST(GeneratedKeyframes, WithLineAttributesRestoreThenReplayEqualsFullReplay) {
-  generated_property(true, true, {1783, 2840, 5307, 9900, 53656});
+  generated_property(true, true, {1783, 2840, 5307, 9900, 53656, 58457});
 }
 
 TEST(Keyframes, RestoreRejectsCorruptInputWithoutCrashing) {
@@ -554,6 +554,16 @@ TEST(KeyframeRegressions, WaitWhileAZeroWidthGlyphIsPastTheLastColumn) {
   EXPECT_EQ(full.cell(0, 8).chars[1], U'\0');
   t.feed("x\xcc\x81\x1b[1;1H");
   expect_exact_restore(t, {"\x1b[1;9H\xcc\x81"});
+}
+
+// Whether the cursor is still right after the last glyph (a wide glyph that does not fit there
+// continues the row) is set by every cursor move; a restore took it as false, and a line made
+// double width afterwards puts that position at its edge (seed 58457 of the line-attribute
+// streams).
+TEST(KeyframeRegressions, TheCursorRightAfterTheLastGlyphIsRestored) {
+  Terminal t = fed(16, 3, {"\x1b[2;6H6t"});
+  expect_exact_restore(t, {"\x1b#4\xf0\x9f\x98\x80"});
+  EXPECT_TRUE(t.row_continues(Buffer::primary, 1));
 }
 
 // A restored terminal reads its rows' text from the cells it was given (restore used to leave

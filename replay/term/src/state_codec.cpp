@@ -575,7 +575,10 @@ Result<Terminal> Terminal::restore(std::string_view state) {
   m.glyph_ = glyph;
   m.glyph_left_ = !phantom;
   m.wrap_row_ = glyph.valid ? glyph.row : -2;
-  m.at_run_end_ = false;
+  // The cursor still right after the last glyph (a wide glyph that does not fit there continues
+  // the row): every cursor move sets this from the position, and a keyframe-safe state has the
+  // cursor off the glyph itself.
+  m.at_run_end_ = glyph.valid && crow == glyph.row && ccol == glyph.col + glyph.width;
   m.shadow_.hidden = h;
   m.title_ = std::move(title);
   m.icon_ = std::move(icon);
