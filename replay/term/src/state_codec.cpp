@@ -13,7 +13,10 @@ namespace tap::term {
 namespace {
 
 constexpr char kMagic[4] = {'T', 'A', 'P', 'K'};
-constexpr uint8_t kVersion = 1;
+// Version 2 adds the row the last glyph's content is on now (it follows scrolls); version 1
+// keyframes still restore, taking it to be the glyph's own row.
+constexpr uint8_t kVersion = 2;
+constexpr uint8_t kOldestVersion = 1;
 constexpr int kMaxSide = 4096;
 constexpr uint64_t kMaxPayload = 256ull << 20;
 
@@ -418,6 +421,8 @@ std::string Terminal::save() const {
   w.varint(static_cast<uint64_t>(std::max(m.glyph_.col, 0)));
   w.varint(static_cast<uint64_t>(std::clamp(m.glyph_.width, 0, 2)));
   put_chars(w, m.glyph_.chars);
+  // The row its content is on now, + 1; 0 once it has left (any negative row).
+  w.varint(m.wrap_row_ < 0 ? 0 : static_cast<uint64_t>(m.wrap_row_) + 1);
   w.u8(m.phantom());
   w.u8(static_cast<uint8_t>(keyframe_safe()));
   // Pens, then both buffers.
@@ -442,9 +447,10 @@ std::string Terminal::save() const {
 Result<Terminal> Terminal::restore(std::string_view state) {
   if (state.size() < 5 || std::memcmp(state.data(), kMagic, 4) != 0)
     return corrupt("not a tap::term keyframe");
-  if (static_cast<uint8_t>(state[4]) != kVersion)
+  const uint8_t version = static_cast<uint8_t>(state[4]);
+  if (version < kOldestVersion || version > kVersion)
     return fail(ErrorKind::unsupported_version,
-                "keyframe: version " + std::to_string(static_cast<uint8_t>(state[4])));
+                "keyframe: version " + std::to_string(version));
   Reader head(state.substr(5));
   uint64_t raw_size = 0;
   if (!head.varint(raw_size) || raw_size > kMaxPayload) return corrupt("bad payload size");
@@ -514,7 +520,10 @@ Result<Terminal> Terminal::restore(std::string_view state) {
   LastGlyph glyph;
   bool phantom = false, safe = false;
   if (!r.flag(glyph.valid) || !r.num(glyph.row, 0, kMaxSide) || !r.num(glyph.col, 0, kMaxSide) ||
-      !r.num(glyph.width, 0, 2) || !get_chars(r, glyph.chars) || !r.flag(phantom) || !r.flag(safe))
+      !r.num(glyph.width, 0, 2) || !get_chars(r, glyph.chars))
+    return corrupt("bad glyph");
+  int content_row = glyph.valid ? glyph.row + 1 : 0;  // + 1, 0: gone
+  if ((version >= 2 && !r.num(content_row, 0, kMaxSide + 1)) || !r.flag(phantom) || !r.flag(safe))
     return corrupt("bad glyph");
   uint64_t npens = 0;
   if (!r.varint(npens) || npens > raw_size / 8) return corrupt("bad pen table");
@@ -574,7 +583,7 @@ Result<Terminal> Terminal::restore(std::string_view state) {
   m.pen_ = pen;
   m.glyph_ = glyph;
   m.glyph_left_ = !phantom;
-  m.wrap_row_ = glyph.valid ? glyph.row : -2;
+  m.wrap_row_ = content_row > 0 ? content_row - 1 : -2;
   // The cursor still right after the last glyph (a wide glyph that does not fit there continues
   // the row): every cursor move sets this from the position, and a keyframe-safe state has the
   // cursor off the glyph itself.
