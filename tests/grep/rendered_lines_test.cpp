@@ -59,6 +59,24 @@ struct Session {
   void end() { lines.finish(t + kS); }
 };
 
+// A segment that starts with a keyframe starts from the screen it holds: its rows are lines
+// like any other (their text is read from the restored cells), and lines that scroll out
+// after it carry on from there.
+TEST(RenderedLines, StartsFromAKeyframesScreen) {
+  term::Terminal t(20, 4);
+  t.feed("first line\r\nsecond line\r\n\x1b[1mbold\x1b[m and plain");
+  ASSERT_TRUE(t.keyframe_safe());
+  Collect out;
+  RenderedLines lines(out);
+  ASSERT_TRUE(lines.restore(5 * kMs, t.save()));
+  lines.output(6 * kMs, "\r\nfourth\r\nfifth\r\n");
+  lines.finish(7 * kMs);
+  const std::vector<std::pair<std::string, Nanos>> want = {
+      {"first line", 5 * kMs}, {"second line", 5 * kMs}, {"bold and plain", 5 * kMs},
+      {"fourth", 6 * kMs}, {"fifth", 6 * kMs}};
+  EXPECT_EQ(out.lines, want);
+}
+
 TEST(RenderedLines, AReadlineLineEditedInPlaceIsFoundAsItWasShown) {
   Session s;
   s.size(60, 10);
