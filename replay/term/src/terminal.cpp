@@ -870,10 +870,13 @@ bool Terminal::keyframe_safe() const {
   if (m.glyph_.valid && (m.glyph_.row < 0 || m.glyph_.row >= m.rows_ ||
                          m.glyph_.col + std::max(m.glyph_.width, 1) > m.cols_))
     return false;
+  VTermPos pos;
+  vterm_state_get_cursorpos(m.state_, &pos);
+  // libvterm 0.1.4 moves the cursor by a glyph's width, and gives a C1 control it prints width
+  // -1: the cursor can stand left of column 0, where CUP cannot put it back.
+  if (pos.row < 0 || pos.row >= m.rows_ || pos.col < 0 || pos.col >= m.cols_) return false;
   if (h.decom) {
     // Restoring puts the cursor back with CUP, which origin mode confines to the margins.
-    VTermPos pos;
-    vterm_state_get_cursorpos(m.state_, &pos);
     if (pos.row < h.top || pos.row >= h.region_bottom(m.rows_)) return false;
     if (h.declrmm && (pos.col < h.left || pos.col >= h.region_right(m.cols_))) return false;
   }
