@@ -724,6 +724,12 @@ void Terminal::Impl::do_resize(int cols, int rows) {
   // scroll then moves a negative number of rows (a crash): reset the region it keeps, as the
   // model does (such a state is not keyframe-safe until a region is set again).
   const bool region_lost = shadow_.hidden.top >= rows;
+  if (region_lost && shadow_.state() != detail::Shadow::State::ground) {
+    // The region can only be reset between sequences: the one in progress is abandoned, as a
+    // CAN abandons it (libvterm would scroll that region on its next line feed and crash).
+    static constexpr char kCancel = '\x18';
+    feed_piece(&kCancel, 1);
+  }
   vterm_set_size(vt_.get(), rows, cols);
   // libvterm calls on_resize, which resizes the screens and the hidden state.
   cols_ = cols;
