@@ -537,6 +537,7 @@ Result<Terminal> Terminal::restore(std::string_view state) {
     return true;
   };
   std::array<detail::Screen, 2> screens;
+  bool any_line_info = false;
   for (int buf = 0; buf < 2; ++buf) {
     screens[buf].init(cols, rows, 0);
     for (int row = 0; row < rows; ++row) {
@@ -548,6 +549,7 @@ Result<Terminal> Terminal::restore(std::string_view state) {
         return corrupt("bad row");
       rw.wrapped = (rw.line_info & 8) != 0;
       rw.line_info &= 7;
+      any_line_info = any_line_info || rw.line_info != 0;
       rw.len = static_cast<int>(len);
       for (int c = 0; c < rw.len; ++c) {
         Cell& cell = rw.cells[c];
@@ -578,6 +580,9 @@ Result<Terminal> Terminal::restore(std::string_view state) {
   for (size_t at = 0; at < bytes.size(); at += 64 * 1024)
     m.feed_piece(bytes.data() + at, std::min<size_t>(64 * 1024, bytes.size() - at));
   m.restoring_ = false;
+  // Only the shown buffer's line attributes reach libvterm above; a keyframe taken where it
+  // was safe has none, but one that was not must not make the restored terminal claim so.
+  if (any_line_info) m.line_attrs_ = true;
   m.alt_ = alt;
   m.props_ = props;
   m.pen_ = pen;
