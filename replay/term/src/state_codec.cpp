@@ -7,6 +7,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "tap/support/cell_encoding.hpp"
+#include "tap/term/redraw.hpp"
 #include "terminal_impl.hpp"
 
 namespace tap::term {
@@ -175,47 +177,10 @@ void cup(std::string& s, int row, int col) {
   append_num(s, col + 1);
   s += 'H';
 }
-void color_sgr(std::string& s, const Color& c, bool fg) {
-  if (c.kind == Color::Kind::indexed) {
-    s += fg ? ";38;5;" : ";48;5;";
-    append_num(s, c.index);
-  } else if (c.kind == Color::Kind::rgb) {
-    s += fg ? ";38;2;" : ";48;2;";
-    append_num(s, c.r);
-    s += ';';
-    append_num(s, c.g);
-    s += ';';
-    append_num(s, c.b);
-  }
-}
-void pen_sgr(std::string& s, const Pen& p) {
-  s += "\x1b[0";
-  if (p.bold) s += ";1";
-  if (p.italic) s += ";3";
-  if (p.underline == 1) s += ";4";
-  if (p.underline == 2) s += ";21";
-  if (p.underline == 3) s += ";4:3";
-  if (p.blink) s += ";5";
-  if (p.reverse) s += ";7";
-  if (p.strike) s += ";9";
-  if (p.font > 0) {
-    s += ';';
-    append_num(s, 10 + p.font);
-  }
-  // Colours in sequences of their own: with every attribute and two RGB colours one SGR would
-  // have 17 arguments, which libvterm 0.1.4 cannot take (and the scanner cancels).
-  s += 'm';
-  if (p.fg.kind != Color::Kind::default_color) {
-    s += "\x1b[39";
-    color_sgr(s, p.fg, true);
-    s += 'm';
-  }
-  if (p.bg.kind != Color::Kind::default_color) {
-    s += "\x1b[49";
-    color_sgr(s, p.bg, false);
-    s += 'm';
-  }
-}
+// The pen as tap::support's cell encoder writes it: one SGR from a reset, never more than the
+// 16 arguments libvterm 0.1.4 takes (the background goes in a sequence of its own when every
+// attribute and two RGB colours would pass that).
+void pen_sgr(std::string& s, const Pen& p) { append_sgr(s, cell_style(p)); }
 void dec_mode(std::string& s, int mode, bool on) {
   s += "\x1b[?";
   append_num(s, mode);

@@ -104,22 +104,29 @@ bool Terminal::Impl::any_line_attrs() const {
   return false;
 }
 
+// Cells [col, end) are about to be written: a wide glyph they cut in half (its left half
+// before `col`, or its right half at `end`) loses its other half, which becomes a blank.
+namespace {
+
+void blank_split_halves(detail::Row& row, int col, int end) {
+  auto blank = [&row](int c) {
+    row.cells[c] = row.blank;
+    row.cells[c].chars = {};
+    row.cells[c].width = 1;
+  };
+  if (col < row.len && row.cells[col].width == 0 && col > 0 && row.cells[col - 1].width == 2)
+    blank(col - 1);
+  if (end < row.len && row.cells[end].width == 0 && row.cells[end - 1].width == 2) blank(end);
+}
+
+}  // namespace
+
 // Writes n printable ASCII glyphs at one row from `col` (col + n <= cols_), exactly as n calls
 // of on_putglyph would leave the cells.
 void Terminal::Impl::put_ascii(detail::Row& row, int col, const char* s, int n) {
   const int end = col + n;
   if (col > row.len) row.materialize(col);
-  // Overwriting half of a wide glyph blanks its other half (only the ends of the run can).
-  if (col < row.len && row.cells[col].width == 0 && col > 0 && row.cells[col - 1].width == 2) {
-    row.cells[col - 1] = row.blank;
-    row.cells[col - 1].chars = {};
-    row.cells[col - 1].width = 1;
-  }
-  if (end < row.len && row.cells[end].width == 0 && row.cells[end - 1].width == 2) {
-    row.cells[end] = row.blank;
-    row.cells[end].chars = {};
-    row.cells[end].width = 1;
-  }
+  blank_split_halves(row, col, end);  // only the ends of the run can split a wide glyph
   const int len_before = row.len;
   if (end > row.len) row.len = end;
   Cell* cell = row.cells.data() + col;
@@ -433,17 +440,7 @@ int Terminal::Impl::on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) 
   const int end = std::min(cols, c + w);
   // Cells from len on are blanks (width 1): only cells before it can be halves of a wide glyph.
   if (c > row.len) row.materialize(c);
-  // Overwriting half of a wide glyph blanks its other half.
-  if (c < row.len && row.cells[c].width == 0 && c > 0 && row.cells[c - 1].width == 2) {
-    row.cells[c - 1] = row.blank;
-    row.cells[c - 1].chars = {};
-    row.cells[c - 1].width = 1;
-  }
-  if (end < row.len && row.cells[end].width == 0 && row.cells[end - 1].width == 2) {
-    row.cells[end] = row.blank;
-    row.cells[end].chars = {};
-    row.cells[end].width = 1;
-  }
+  blank_split_halves(row, c, end);
   if (end > row.len) row.len = end;
   Cell& cell = row.cells[c];
   cell.chars = g.chars;
