@@ -91,14 +91,27 @@ std::string text_from_cells(const Terminal& t, Buffer b, int row) {
   return out;
 }
 
+// Blank cells at a row's end, counted from its cells.
+int blanks_from_cells(const Terminal& t, Buffer b, int row) {
+  int blanks = 0;
+  for (int c = t.cols() - 1; c >= 0; --c, ++blanks) {
+    const Cell& cell = t.cell(b, row, c);
+    if (cell.width == 0 || (cell.chars[0] != 0 && !(cell.chars[0] == U' ' && cell.chars[1] == 0)))
+      break;
+  }
+  return blanks;
+}
+
 // Compares the two terminals, and the continuation flags, which same_state also covers.
 void expect_same(const Terminal& fast, const Terminal& slow, const std::string& where) {
   std::string why;
   ASSERT_TRUE(fast.same_state(slow, &why)) << where << ": " << why;
   for (const Terminal* t : {&fast, &slow})
     for (Buffer b : {Buffer::primary, Buffer::alternate})
-      for (int r = 0; r < t->rows(); ++r)
+      for (int r = 0; r < t->rows(); ++r) {
         ASSERT_EQ(t->row_text(b, r), text_from_cells(*t, b, r)) << where << " row " << r;
+        ASSERT_EQ(t->trailing_blanks(b, r), blanks_from_cells(*t, b, r)) << where << " row " << r;
+      }
   for (int r = 0; r < fast.rows(); ++r)
     ASSERT_EQ(fast.row_continues(Buffer::primary, r), slow.row_continues(Buffer::primary, r))
         << where << " row " << r;
@@ -114,13 +127,7 @@ struct Recorder : LineSink {
     lines.push_back(std::to_string(static_cast<int>(b)) + ":" + std::to_string(row) + ":" +
                     std::to_string(pad) + ":" + std::string(text));
     if (term == nullptr) return;
-    int blanks = 0;
-    for (int c = term->cols() - 1; c >= 0; --c, ++blanks) {
-      const Cell& cell = term->cell(b, row, c);
-      if (cell.width == 0 || (cell.chars[0] != 0 && !(cell.chars[0] == U' ' && cell.chars[1] == 0)))
-        break;
-    }
-    if (blanks != pad) ++bad_pads;
+    if (blanks_from_cells(*term, b, row) != pad) ++bad_pads;
   }
 };
 

@@ -319,12 +319,7 @@ void RenderedLines::scrolled_out(Buffer buffer, int row, std::string_view text, 
 }
 
 int RenderedLines::trailing_blanks(Buffer buffer, int row) const {
-  int n = 0;
-  for (int c = term_->cols() - 1; c >= 0; --c, ++n) {
-    const Cell& cell = term_->cell(buffer, row, c);
-    if (cell.width == 0 || (cell.chars[0] != 0 && !(cell.chars[0] == U' ' && cell.chars[1] == 0))) break;
-  }
-  return n;
+  return term_->trailing_blanks(buffer, row);
 }
 
 void RenderedLines::emit(Head& head, std::string_view text, format::Nanos since, Head* next, int pad) {

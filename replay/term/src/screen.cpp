@@ -150,6 +150,23 @@ std::string_view Screen::text_view(int r, std::string& scratch, int& pad) const 
   return scratch;
 }
 
+int Screen::trailing_blanks(int r) const {
+  const Row& rw = row(r);
+  if (rw.ascii_gen == rw.gen) {
+    size_t n = rw.ascii.size();
+    while (n > 0 && rw.ascii[n - 1] == ' ') --n;
+    return cols_ - static_cast<int>(n);
+  }
+  int c = std::min(rw.len, cols_);
+  while (c > 0) {
+    const Cell& cell = rw.cells[c - 1];
+    // A glyph (a wide glyph's right half, anything but a plain blank or space) ends the run.
+    if (cell.width == 0 || (cell.chars[0] != 0 && !(cell.chars[0] == U' ' && cell.chars[1] == 0))) break;
+    --c;
+  }
+  return cols_ - c;
+}
+
 int Screen::text_into(int r, std::string& out) const {
   const Row& known = row(r);
   if (known.ascii_gen == known.gen) {

@@ -85,6 +85,8 @@ class Screen {
   // The same without a copy when the row's bytes are kept (Row::ascii); else in `scratch`.
   // Valid until the row or `scratch` changes.
   std::string_view text_view(int r, std::string& scratch, int& pad) const;
+  // The blank cells at the end of a row (what text() trims), as text_into() counts them.
+  int trailing_blanks(int r) const;
 
  private:
   int slot(int r) const {

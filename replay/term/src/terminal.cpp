@@ -812,6 +812,11 @@ void Terminal::row_continuations(Buffer buffer, std::vector<char>& out) const {
   if (rows > 0) out[static_cast<size_t>(rows - 1)] = 0;
 }
 
+int Terminal::trailing_blanks(Buffer buffer, int row) const {
+  if (row < 0 || row >= impl_->rows_) return 0;
+  return impl_->screen(buffer).trailing_blanks(row);
+}
+
 bool Terminal::row_continues(Buffer buffer, int row) const {
   if (row < 0 || row + 1 >= impl_->rows_) return false;
   return impl_->screen(buffer).row(row + 1).wrapped;

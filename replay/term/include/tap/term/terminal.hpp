@@ -94,6 +94,10 @@ class Terminal {
   // The same into `out`, reusing its capacity (callers that read rows per event).
   void row_text(Buffer buffer, int row, std::string& out) const;
 
+  // The blank cells at the end of a row (trimmed off its text): a row that continues on the
+  // next keeps them as part of its line.
+  int trailing_blanks(Buffer buffer, int row) const;
+
   // True when the row's text continues on row + 1: its last glyph was followed by an autowrap
   // onto the next row (a soft wrap, to be joined into one logical line). Follows the rows
   // through scrolling; cleared when row + 1 is erased or written from column 0 other than by
