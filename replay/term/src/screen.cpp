@@ -130,6 +130,13 @@ namespace {
   end = out.data() + out.size();
 }
 
+// The row's kept bytes without their trailing spaces: its text.
+size_t kept_text_size(const Row& rw) {
+  size_t n = rw.ascii.size();
+  while (n > 0 && rw.ascii[n - 1] == ' ') --n;
+  return n;
+}
+
 }  // namespace
 
 std::string Screen::text(int r) const {
@@ -141,8 +148,7 @@ std::string Screen::text(int r) const {
 std::string_view Screen::text_view(int r, std::string& scratch, int& pad) const {
   const Row& rw = row(r);
   if (rw.ascii_gen == rw.gen) {
-    size_t n = rw.ascii.size();
-    while (n > 0 && rw.ascii[n - 1] == ' ') --n;
+    const size_t n = kept_text_size(rw);
     pad = cols_ - static_cast<int>(n);
     return std::string_view(rw.ascii.data(), n);
   }
@@ -152,11 +158,7 @@ std::string_view Screen::text_view(int r, std::string& scratch, int& pad) const 
 
 int Screen::trailing_blanks(int r) const {
   const Row& rw = row(r);
-  if (rw.ascii_gen == rw.gen) {
-    size_t n = rw.ascii.size();
-    while (n > 0 && rw.ascii[n - 1] == ' ') --n;
-    return cols_ - static_cast<int>(n);
-  }
+  if (rw.ascii_gen == rw.gen) return cols_ - static_cast<int>(kept_text_size(rw));
   int c = std::min(rw.len, cols_);
   while (c > 0) {
     const Cell& cell = rw.cells[c - 1];
